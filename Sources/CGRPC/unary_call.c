@@ -1,0 +1,145 @@
+#include "cgrpc_unary_call.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cgrpc_unary_call {
+    grpc_call *call;
+    grpc_op ops[6];
+    grpc_metadata *send_metadata;
+    size_t send_metadata_count;
+    grpc_byte_buffer *request;
+    grpc_metadata_array initial_metadata;
+    grpc_metadata_array trailing_metadata;
+    grpc_byte_buffer *response;
+    grpc_status_code status;
+    grpc_slice details;
+    const char *error_string;
+    char *details_cstr;
+    grpc_slice response_slice;
+    int has_response_slice;
+};
+
+cgrpc_unary_call *cgrpc_unary_call_start(grpc_channel *channel, grpc_completion_queue *cq,
+                                         void *registered_method, const uint8_t *request,
+                                         size_t request_len, const char *const *keys,
+                                         const char *const *values, size_t count,
+                                         int64_t timeout_ms, int wait_for_ready, void *tag,
+                                         grpc_call_error *result) {
+    cgrpc_unary_call *c = calloc(1, sizeof(*c));
+    gpr_timespec deadline = timeout_ms <= 0
+        ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
+        : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+    c->call = grpc_channel_create_registered_call(channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                                  registered_method, deadline, NULL);
+    if (c->call == NULL) {
+        *result = GRPC_CALL_ERROR;
+        free(c);
+        return NULL;
+    }
+
+    c->send_metadata_count = count;
+    c->send_metadata = count ? calloc(count, sizeof(grpc_metadata)) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        c->send_metadata[i].key = grpc_slice_from_copied_string(keys[i]);
+        c->send_metadata[i].value = grpc_slice_from_copied_string(values[i]);
+    }
+    grpc_slice payload = grpc_slice_from_copied_buffer((const char *)request, request_len);
+    c->request = grpc_raw_byte_buffer_create(&payload, 1);
+    grpc_slice_unref(payload);
+    grpc_metadata_array_init(&c->initial_metadata);
+    grpc_metadata_array_init(&c->trailing_metadata);
+    c->details = grpc_empty_slice();
+
+    grpc_op *op = c->ops;
+    op->op = GRPC_OP_SEND_INITIAL_METADATA;
+    op->data.send_initial_metadata.count = c->send_metadata_count;
+    op->data.send_initial_metadata.metadata = c->send_metadata;
+    op->flags = wait_for_ready ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
+    op++;
+    op->op = GRPC_OP_SEND_MESSAGE;
+    op->data.send_message.send_message = c->request;
+    op++;
+    op->op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    op++;
+    op->op = GRPC_OP_RECV_INITIAL_METADATA;
+    op->data.recv_initial_metadata.recv_initial_metadata = &c->initial_metadata;
+    op++;
+    op->op = GRPC_OP_RECV_MESSAGE;
+    op->data.recv_message.recv_message = &c->response;
+    op++;
+    op->op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    op->data.recv_status_on_client.trailing_metadata = &c->trailing_metadata;
+    op->data.recv_status_on_client.status = &c->status;
+    op->data.recv_status_on_client.status_details = &c->details;
+    op->data.recv_status_on_client.error_string = &c->error_string;
+    op++;
+
+    *result = grpc_call_start_batch(c->call, c->ops, (size_t)(op - c->ops), tag, NULL);
+    if (*result != GRPC_CALL_OK) {
+        cgrpc_unary_call_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cgrpc_unary_call_cancel(cgrpc_unary_call *c) { grpc_call_cancel(c->call, NULL); }
+
+grpc_status_code cgrpc_unary_call_status(const cgrpc_unary_call *c) { return c->status; }
+
+const char *cgrpc_unary_call_details(cgrpc_unary_call *c) {
+    if (c->details_cstr == NULL) c->details_cstr = grpc_slice_to_c_string(c->details);
+    return c->details_cstr;
+}
+
+const uint8_t *cgrpc_unary_call_response(cgrpc_unary_call *c, size_t *length) {
+    *length = 0;
+    if (c->response == NULL) return NULL;
+    if (!c->has_response_slice) {
+        grpc_byte_buffer_reader reader;
+        if (!grpc_byte_buffer_reader_init(&reader, c->response)) return NULL;
+        c->response_slice = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        c->has_response_slice = 1;
+    }
+    *length = GRPC_SLICE_LENGTH(c->response_slice);
+    return GRPC_SLICE_START_PTR(c->response_slice);
+}
+
+const uint8_t *cgrpc_unary_call_trailer(const cgrpc_unary_call *c, const char *key, size_t *length) {
+    size_t key_len = strlen(key);
+    for (size_t i = 0; i < c->trailing_metadata.count; i++) {
+        const grpc_metadata *md = &c->trailing_metadata.metadata[i];
+        if (GRPC_SLICE_LENGTH(md->key) == key_len &&
+            memcmp(GRPC_SLICE_START_PTR(md->key), key, key_len) == 0) {
+            *length = GRPC_SLICE_LENGTH(md->value);
+            return GRPC_SLICE_START_PTR(md->value);
+        }
+    }
+    *length = 0;
+    return NULL;
+}
+
+void cgrpc_unary_call_destroy(cgrpc_unary_call *c) {
+    if (c == NULL) return;
+    if (c->call) grpc_call_unref(c->call);
+    for (size_t i = 0; i < c->send_metadata_count; i++) {
+        grpc_slice_unref(c->send_metadata[i].key);
+        grpc_slice_unref(c->send_metadata[i].value);
+    }
+    free(c->send_metadata);
+    if (c->request) grpc_byte_buffer_destroy(c->request);
+    if (c->response) grpc_byte_buffer_destroy(c->response);
+    if (c->has_response_slice) grpc_slice_unref(c->response_slice);
+    grpc_metadata_array_destroy(&c->initial_metadata);
+    grpc_metadata_array_destroy(&c->trailing_metadata);
+    grpc_slice_unref(c->details);
+    if (c->error_string) gpr_free((void *)c->error_string);
+    if (c->details_cstr) gpr_free(c->details_cstr);
+    free(c);
+}

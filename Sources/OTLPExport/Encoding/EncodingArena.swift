@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bump allocator for the protobuf-c messages of one request: every struct, string and pointer
+/// array is carved out of a few large blocks that are freed together after packing.
+final class EncodingArena {
+    private static let blockSize = 256 * 1024
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
+
+    deinit { for block in blocks { free(block) } }
+
+    /// Forgets every allocation, keeping the first block for the next request.
+    func reset() {
+        for block in blocks.dropFirst() { free(block) }
+        if let first = blocks.first {
+            blocks = [first]
+            cursor = first
+            remaining = Self.blockSize
+        }
+    }
+
+    /// Uninitialised memory for `count` values of `type`.
+    func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
+        let size = MemoryLayout<T>.stride * max(count, 1)
+        let alignment = MemoryLayout<T>.alignment
+        if let cursor {
+            let aligned = cursor.alignedUp(toMultipleOf: alignment)
+            let padding = aligned - cursor
+            if padding + size <= remaining {
+                self.cursor = aligned + size
+                remaining -= padding + size
+                return aligned.bindMemory(to: T.self, capacity: count)
+            }
+        }
+        let blockBytes = max(Self.blockSize, size + alignment)
+        guard let block = malloc(blockBytes) else { fatalError("out of memory encoding an OTLP request") }
+        blocks.append(block)
+        let aligned = block.alignedUp(toMultipleOf: alignment)
+        cursor = aligned + size
+        remaining = blockBytes - (aligned - block) - size
+        return aligned.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// A NUL-terminated copy of `string`.
+    func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        var string = string
+        return string.withUTF8 { bytes in
+            let out = allocate(CChar.self, count: bytes.count + 1)
+            if let base = bytes.baseAddress {
+                UnsafeMutableRawPointer(out).copyMemory(from: base, byteCount: bytes.count)
+            }
+            out[bytes.count] = 0
+            return out
+        }
+    }
+
+    /// A copy of `bytes`.
+    func bytes(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8> {
+        let out = allocate(UInt8.self, count: bytes.count)
+        bytes.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress { out.update(from: base, count: buffer.count) }
+        }
+        return out
+    }
+}
