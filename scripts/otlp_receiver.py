@@ -563,11 +563,15 @@ def main(argv=None):
     def on_usr1(signum, frame):
         usr1.set()
 
+    # A parent may spawn us with signals blocked (Swift's Foundation.Process does): unblock them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGUSR1})
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     signal.signal(signal.SIGUSR1, on_usr1)
 
     server.start()
+    if args.report_file:
+        rec.write_report()  # exists before LISTENING is printed
     with rec.out_lock:
         sys.stdout.write("LISTENING %d\n" % port)
         sys.stdout.flush()
@@ -575,8 +579,6 @@ def main(argv=None):
         host, port, "tls" if args.tls_cert else "plaintext",
         "count-only" if args.count_only else "record"))
 
-    if args.report_file:
-        rec.write_report()
     last_version = rec.version
     periodic = bool(args.report_file)
     while not stop.is_set():

@@ -7,6 +7,10 @@ Starts the receiver as a subprocess in several modes and talks to it with a
 real grpcio client on 127.0.0.1.
 """
 
+import os
+
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before grpc is imported
+
 import base64
 import json
 import os
