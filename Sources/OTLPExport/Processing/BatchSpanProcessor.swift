@@ -1,0 +1,265 @@
+import Atomics
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Batches finished spans on a lock-free queue and hands them to an exporter from one dedicated
+/// thread, following the specification's batch span processor.
+///
+/// The producer path (`onEnd`) is a few atomic operations: no lock, no allocation, and a wake-up
+/// of the export thread only when a full batch is waiting. A full queue drops the span and counts
+/// it. Exports run at most ``BatchSpanProcessorConfiguration/maxConcurrentExports`` at a time,
+/// each bounded by the export timeout; `forceFlush` and `shutdown` always return within their
+/// timeout, also when the collector is unreachable.
+public final class BatchSpanProcessor: SpanProcessor {
+    /// The settings in use.
+    public let configuration: BatchSpanProcessorConfiguration
+    private let exporter: any SpanExporter
+    private let diagnostics: Diagnostics
+    private let queue: SpanQueue
+    private let counters = ProcessorCounters()
+    private let wake = DispatchSemaphore(value: 0)
+    private let wakePending = ManagedAtomic<Bool>(false)
+    private let isShutDown = ManagedAtomic<Bool>(false)
+    private let firstDropReported = ManagedAtomic<Bool>(false)
+    private let lateSpans = ManagedAtomic<Int>(0)
+    private let exportSlots: DispatchSemaphore
+    private let finished = DispatchSemaphore(value: 0)
+    private let control = Mutex<ControlState>(ControlState())
+
+    private struct ControlState {
+        var flushWaiters: [(target: Int, done: DispatchSemaphore)] = []
+        var shutdownDeadline: ContinuousClock.Instant?
+        var threadFinished = false
+    }
+
+    /// Creates the processor and starts its export thread.
+    public init(exporter: any SpanExporter,
+                configuration: BatchSpanProcessorConfiguration = .fromEnvironment(),
+                diagnostics: Diagnostics = .standardError) {
+        var configuration = configuration
+        configuration.maxExportBatchSize = min(configuration.maxExportBatchSize, configuration.maxQueueSize)
+        self.configuration = configuration
+        self.exporter = exporter
+        self.diagnostics = diagnostics
+        queue = SpanQueue(capacity: configuration.maxQueueSize)
+        exportSlots = DispatchSemaphore(value: max(1, configuration.maxConcurrentExports))
+        let thread = Thread { [self] in runExportLoop() }
+        thread.name = "mellea-tracing.batch-export"
+        thread.start()
+    }
+
+    // MARK: - Producer path
+
+    @inline(__always)
+    public func onEnd(_ span: SpanRecord) {
+        guard !isShutDown.load(ordering: .relaxed) else {
+            lateSpans.wrappingIncrement(ordering: .relaxed)
+            counters.droppedAtShutdown.wrappingIncrement(ordering: .relaxed)
+            return
+        }
+        guard let position = queue.push(span) else {
+            counters.droppedQueueFull.wrappingIncrement(ordering: .relaxed)
+            reportFirstDrop()
+            return
+        }
+        // Wake the exporter once per full batch, never per span.
+        if (position &+ 1 &- queue.totalPopped) >= configuration.maxExportBatchSize,
+           !wakePending.load(ordering: .relaxed),
+           !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+            wake.signal()
+        }
+    }
+
+    private func reportFirstDrop() {
+        guard !firstDropReported.load(ordering: .relaxed),
+              !firstDropReported.exchange(true, ordering: .relaxed) else { return }
+        diagnostics.report(.warning,
+            "the span queue is full (OTEL_BSP_MAX_QUEUE_SIZE=\(configuration.maxQueueSize)): spans are being dropped; "
+            + "every drop is counted and the totals are reported at shutdown")
+    }
+
+    // MARK: - Statistics
+
+    /// A snapshot of what became of every span so far.
+    public var statistics: ProcessorStatistics {
+        let queued = queue.count
+        let fullDrops = counters.droppedQueueFull.load(ordering: .relaxed)
+        let shutdownDrops = counters.droppedAtShutdown.load(ordering: .relaxed)
+        return ProcessorStatistics(
+            produced: queue.totalPushed + fullDrops + lateSpans.load(ordering: .relaxed),
+            exported: counters.exported.load(ordering: .relaxed),
+            rejected: counters.rejected.load(ordering: .relaxed),
+            droppedQueueFull: fullDrops,
+            droppedExportFailed: counters.droppedExportFailed.load(ordering: .relaxed),
+            droppedAtShutdown: shutdownDrops,
+            retries: counters.retries.load(ordering: .relaxed),
+            queued: queued,
+            inFlight: counters.inFlight.load(ordering: .relaxed))
+    }
+
+    // MARK: - Flush and shutdown
+
+    @discardableResult
+    public func forceFlush(timeout: Duration) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        let accepted = control.withLock { state -> Bool in
+            guard !state.threadFinished else { return false }
+            state.flushWaiters.append((queue.totalPushed, done))
+            return true
+        }
+        guard accepted else { return queue.count == 0 }
+        wake.signal()
+        return done.wait(timeout: dispatchTime(after: timeout)) == .success
+    }
+
+    @discardableResult
+    public func shutdown(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else {
+            return finished.wait(timeout: dispatchTime(after: timeout)) == .success ? signalFinishedAgain() : false
+        }
+        control.withLock { $0.shutdownDeadline = deadline }
+        wake.signal()
+        // Leave the exporter a tenth of the budget to abandon its work if the flush overruns.
+        let margin = min(timeout / 10, .milliseconds(500))
+        if finished.wait(timeout: dispatchTime(after: timeout - margin)) == .success { return signalFinishedAgain() }
+        let exporter = self.exporter
+        Task.detached { await exporter.shutdown(timeout: margin) }
+        if finished.wait(timeout: dispatchTime(after: deadline - ContinuousClock.now)) == .success {
+            return signalFinishedAgain()
+        }
+        reportTotals(complete: false)
+        return false
+    }
+
+    /// Lets every later `shutdown` call see the thread as finished too.
+    private func signalFinishedAgain() -> Bool {
+        finished.signal()
+        return true
+    }
+
+    // MARK: - Export thread
+
+    private func runExportLoop() {
+        var nextScheduledExport = ContinuousClock.now + configuration.scheduleDelay
+        while true {
+            let (shutdownDeadline, flushTarget) = control.withLock { state in
+                (state.shutdownDeadline, state.flushWaiters.map(\.target).max())
+            }
+            if let shutdownDeadline {
+                drainForShutdown(deadline: shutdownDeadline)
+                break
+            }
+            if let flushTarget {
+                while queue.totalPopped < flushTarget, exportOneBatch() {}
+                waitForExportsInFlight(until: .now + configuration.exportTimeout)
+                completeFlushWaiters()
+                continue
+            }
+            if queue.count >= configuration.maxExportBatchSize || ContinuousClock.now >= nextScheduledExport {
+                if queue.count > 0 { exportOneBatch() }
+                nextScheduledExport = ContinuousClock.now + configuration.scheduleDelay
+                continue
+            }
+            wakePending.store(false, ordering: .releasing)
+            if queue.count >= configuration.maxExportBatchSize { continue }
+            _ = wake.wait(timeout: dispatchTime(after: nextScheduledExport - .now))
+        }
+        control.withLock { $0.threadFinished = true }
+        completeFlushWaiters()
+        finished.signal()
+    }
+
+    private func drainForShutdown(deadline: ContinuousClock.Instant) {
+        while ContinuousClock.now < deadline, queue.count > 0, exportOneBatch(deadline: deadline) {}
+        waitForExportsInFlight(until: deadline)
+        var abandoned = 0
+        while queue.pop() != nil { abandoned += 1 }
+        counters.droppedAtShutdown.wrappingIncrement(by: abandoned, ordering: .relaxed)
+        let remaining = deadline - .now
+        if remaining > .zero { runBlocking(timeout: remaining) { [exporter] in await exporter.shutdown(timeout: remaining) } }
+        reportTotals(complete: true)
+    }
+
+    /// Takes up to one batch from the queue and starts its export; `false` when the queue was empty.
+    @discardableResult
+    private func exportOneBatch(deadline: ContinuousClock.Instant? = nil) -> Bool {
+        var batch: [SpanRecord] = []
+        batch.reserveCapacity(min(queue.count, configuration.maxExportBatchSize))
+        while batch.count < configuration.maxExportBatchSize, let span = queue.pop() { batch.append(span) }
+        guard !batch.isEmpty else { return false }
+        exportSlots.wait()
+        counters.inFlight.wrappingIncrement(by: batch.count, ordering: .relaxed)
+        let timeout = deadline.map { min(configuration.exportTimeout, $0 - .now) } ?? configuration.exportTimeout
+        let claim = ManagedAtomic<Bool>(false)
+        let done = DispatchSemaphore(value: 0)
+        let count = batch.count
+        Task.detached { [exporter, counters, exportSlots] in
+            let result = await exporter.export(batch)
+            if !claim.exchange(true, ordering: .acquiringAndReleasing) {
+                counters.record(result)
+                counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
+                exportSlots.signal()
+            }
+            done.signal()
+        }
+        if configuration.maxConcurrentExports == 1 || deadline != nil {
+            if done.wait(timeout: dispatchTime(after: timeout)) == .timedOut,
+               !claim.exchange(true, ordering: .acquiringAndReleasing) {
+                // The exporter overran its budget: count the batch as failed and move on.
+                counters.record(ExportResult(failed: count, failure: .timedOut))
+                counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
+                exportSlots.signal()
+                diagnostics.reportOnce(key: "export-overran", .warning,
+                    "an export took longer than OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)); its spans are counted as failed")
+            }
+        }
+        return true
+    }
+
+    private func waitForExportsInFlight(until deadline: ContinuousClock.Instant) {
+        let slots = max(1, configuration.maxConcurrentExports)
+        var acquired = 0
+        while acquired < slots, exportSlots.wait(timeout: dispatchTime(after: deadline - .now)) == .success {
+            acquired += 1
+        }
+        for _ in 0..<acquired { exportSlots.signal() }
+    }
+
+    private func completeFlushWaiters() {
+        let popped = queue.totalPopped
+        let inFlight = counters.inFlight.load(ordering: .relaxed)
+        let ready = control.withLock { state -> [DispatchSemaphore] in
+            let finishedThread = state.threadFinished
+            let (done, waiting) = state.flushWaiters.reduce(into: ([DispatchSemaphore](), [(target: Int, done: DispatchSemaphore)]())) {
+                if finishedThread || ($1.target <= popped && inFlight == 0) { $0.0.append($1.done) } else { $0.1.append($1) }
+            }
+            state.flushWaiters = waiting
+            return done
+        }
+        ready.forEach { $0.signal() }
+    }
+
+    private func reportTotals(complete: Bool) {
+        let stats = statistics
+        guard stats.dropped > 0 || !complete else { return }
+        diagnostics.report(stats.dropped > 0 ? .warning : .info,
+            "span processor shut down\(complete ? "" : " (timeout ran out)"): \(stats)")
+    }
+}
+
+func dispatchTime(after duration: Duration) -> DispatchTime {
+    let milliseconds = max(0, duration.wholeMilliseconds)
+    return .now() + .milliseconds(Int(clamping: milliseconds))
+}
+
+/// Runs async work from a plain thread and waits for it at most `timeout`.
+func runBlocking(timeout: Duration, _ work: @escaping @Sendable () async -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        await work()
+        done.signal()
+    }
+    _ = done.wait(timeout: dispatchTime(after: timeout))
+}

@@ -1,0 +1,52 @@
+import Atomics
+
+/// What became of every span the processor was given; each span is counted exactly once.
+///
+/// `produced == exported + rejected + droppedQueueFull + droppedExportFailed + droppedAtShutdown + queued + inFlight`.
+public struct ProcessorStatistics: Sendable, Equatable, CustomStringConvertible {
+    /// Spans offered to the processor.
+    public var produced: Int
+    /// Spans the collector accepted.
+    public var exported: Int
+    /// Spans the collector rejected in a partial success.
+    public var rejected: Int
+    /// Spans dropped because the queue was full.
+    public var droppedQueueFull: Int
+    /// Spans dropped because their export failed (final error, retries or time exhausted).
+    public var droppedExportFailed: Int
+    /// Spans dropped because they arrived after shutdown or were still queued when it ran out of time.
+    public var droppedAtShutdown: Int
+    /// Export retries performed by the exporter.
+    public var retries: Int
+    /// Spans waiting in the queue.
+    public var queued: Int
+    /// Spans in exports that have not returned yet.
+    public var inFlight: Int
+
+    /// All spans that will never reach the collector.
+    public var dropped: Int { rejected + droppedQueueFull + droppedExportFailed + droppedAtShutdown }
+
+    public var description: String {
+        "produced=\(produced) exported=\(exported) rejected=\(rejected) dropped_queue_full=\(droppedQueueFull) "
+            + "dropped_export_failed=\(droppedExportFailed) dropped_at_shutdown=\(droppedAtShutdown) "
+            + "retries=\(retries) queued=\(queued) in_flight=\(inFlight)"
+    }
+}
+
+/// The processor's counters; only `droppedQueueFull` is touched by application threads.
+final class ProcessorCounters: Sendable {
+    let exported = ManagedAtomic<Int>(0)
+    let rejected = ManagedAtomic<Int>(0)
+    let droppedQueueFull = ManagedAtomic<Int>(0)
+    let droppedExportFailed = ManagedAtomic<Int>(0)
+    let droppedAtShutdown = ManagedAtomic<Int>(0)
+    let retries = ManagedAtomic<Int>(0)
+    let inFlight = ManagedAtomic<Int>(0)
+
+    func record(_ result: ExportResult) {
+        exported.wrappingIncrement(by: result.exported, ordering: .relaxed)
+        rejected.wrappingIncrement(by: result.rejected, ordering: .relaxed)
+        droppedExportFailed.wrappingIncrement(by: result.failed, ordering: .relaxed)
+        retries.wrappingIncrement(by: result.retries, ordering: .relaxed)
+    }
+}
