@@ -204,7 +204,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             }
             done.signal()
         }
-        if configuration.maxConcurrentExports == 1 || deadline != nil {
+        if configuration.maxConcurrentExports == 1 {
             if done.wait(timeout: dispatchTime(after: timeout)) == .timedOut,
                !claim.exchange(true, ordering: .acquiringAndReleasing) {
                 // The exporter overran its budget: count the batch as failed and move on.

@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+@testable import OTLPExport
+
+final class BatchSpanProcessorTests: XCTestCase {
+    func testExportsAfterTheScheduleDelay() {
+        let exporter = RecordingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .milliseconds(400)),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<3 { processor.onEnd(tinySpan(i)) }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(exporter.exportedCount, 0, "exported before the schedule delay")
+        XCTAssertTrue(eventually(3) { exporter.exportedCount == 3 })
+        processor.shutdown(timeout: .seconds(2))
+    }
+
+    func testAFullBatchIsExportedWithoutWaitingForTheDelay() {
+        let exporter = RecordingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60), batch: 10),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<25 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(eventually(3) { exporter.exportedCount == 20 })
+        XCTAssertEqual(exporter.batchSizes, [10, 10])
+        processor.shutdown(timeout: .seconds(2))
+        XCTAssertEqual(exporter.exportedCount, 25)
+    }
+
+    func testAFullQueueDropsCountsAndWarnsOnce() {
+        let recorder = RecordingDiagnostics()
+        let exporter = RecordingExporter(delay: .milliseconds(300))
+        let processor = BatchSpanProcessor(exporter: exporter,
+                                           configuration: processorConfiguration(delay: .seconds(60), queue: 10, batch: 10),
+                                           diagnostics: recorder.diagnostics)
+        for i in 0..<50 { processor.onEnd(tinySpan(i)) }
+        processor.shutdown(timeout: .seconds(5))
+        let stats = processor.statistics
+        XCTAssertEqual(stats.produced, 50)
+        XCTAssertGreaterThanOrEqual(stats.droppedQueueFull, 30)
+        XCTAssertEqual(stats.exported + stats.droppedQueueFull, 50)
+        XCTAssertEqual(recorder.messages.filter { $0.text.contains("queue is full") }.count, 1)
+        XCTAssertTrue(recorder.messages.contains { $0.text.contains("dropped_queue_full=\(stats.droppedQueueFull)") },
+                      "the totals must be reported at shutdown")
+    }
+
+    func testForceFlushExportsEverythingEndedSoFar() {
+        let exporter = RecordingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60), batch: 100),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<250 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(processor.forceFlush(timeout: .seconds(5)))
+        XCTAssertEqual(exporter.exportedCount, 250)
+        XCTAssertEqual(processor.statistics.exported, 250)
+        processor.shutdown(timeout: .seconds(2))
+    }
+
+    func testForceFlushReturnsWithinItsTimeoutWhenTheExporterHangs() {
+        let exporter = RecordingExporter(delay: .seconds(30))
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60)),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        processor.onEnd(tinySpan(1))
+        let start = ContinuousClock.now
+        XCTAssertFalse(processor.forceFlush(timeout: .milliseconds(300)))
+        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(800))
+        processor.shutdown(timeout: .milliseconds(300))
+    }
+
+    func testShutdownReturnsWithinItsTimeoutWhenTheExporterHangsAndCountsTheSpans() {
+        let exporter = RecordingExporter(delay: .seconds(30))
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60), batch: 10),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<100 { processor.onEnd(tinySpan(i)) }
+        let start = ContinuousClock.now
+        processor.shutdown(timeout: .seconds(1))
+        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(1300))
+        XCTAssertTrue(eventually(2) {
+            let s = processor.statistics
+            return s.exported + s.dropped == 100 && s.queued == 0 && s.inFlight == 0
+        }, "\(processor.statistics)")
+    }
+
+    func testSpansEndedAfterShutdownAreDroppedAndCounted() {
+        let exporter = RecordingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        processor.onEnd(tinySpan(1))
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(2)))
+        processor.onEnd(tinySpan(2))
+        processor.onEnd(tinySpan(3))
+        let stats = processor.statistics
+        XCTAssertEqual(stats.exported, 1)
+        XCTAssertEqual(stats.droppedAtShutdown, 2)
+        XCTAssertEqual(stats.produced, 3)
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(1)), "a second shutdown is harmless")
+        XCTAssertEqual(exporter.state.withLock { $0.shutDown }, true)
+    }
+
+    func testExportIsNeverConcurrentByDefault() {
+        let exporter = RecordingExporter(delay: .milliseconds(20))
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .milliseconds(5), batch: 5),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<100 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(10)))
+        XCTAssertEqual(exporter.exportedCount, 100)
+        XCTAssertEqual(exporter.state.withLock { $0.maxConcurrent }, 1)
+    }
+
+    func testPipeliningRunsSeveralExportsAtOnceWhenConfigured() {
+        let exporter = RecordingExporter(delay: .milliseconds(100))
+        let processor = BatchSpanProcessor(exporter: exporter,
+                                           configuration: processorConfiguration(delay: .seconds(60), batch: 5, concurrency: 4),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<40 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(10)))
+        XCTAssertEqual(exporter.exportedCount, 40)
+        XCTAssertEqual(processor.statistics.exported, 40)
+        let maxConcurrent = exporter.state.withLock { $0.maxConcurrent }
+        XCTAssertGreaterThan(maxConcurrent, 1)
+        XCTAssertLessThanOrEqual(maxConcurrent, 4)
+    }
+
+    func testFailedAndRejectedSpansAreCountedByReason() {
+        let exporter = RecordingExporter { spans in ExportResult(exported: spans.count - 3, rejected: 1, failed: 2, retries: 5) }
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(batch: 10),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<10 { processor.onEnd(tinySpan(i)) }
+        processor.shutdown(timeout: .seconds(2))
+        let stats = processor.statistics
+        XCTAssertEqual(stats.exported, 7)
+        XCTAssertEqual(stats.rejected, 1)
+        XCTAssertEqual(stats.droppedExportFailed, 2)
+        XCTAssertEqual(stats.retries, 5)
+        XCTAssertEqual(stats.dropped, 3)
+    }
+
+    func testBatchSizeAboveQueueSizeIsClampedWithAWarning() {
+        let recorder = RecordingDiagnostics()
+        let config = BatchSpanProcessorConfiguration.fromEnvironment(EnvironmentReader(
+            ["OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "500", "OTEL_BSP_SCHEDULE_DELAY": "250",
+             "OTEL_BSP_EXPORT_TIMEOUT": "abc"], diagnostics: recorder.diagnostics))
+        XCTAssertEqual(config.maxQueueSize, 100)
+        XCTAssertEqual(config.maxExportBatchSize, 100)
+        XCTAssertEqual(config.scheduleDelay, .milliseconds(250))
+        XCTAssertEqual(config.exportTimeout, .seconds(30))
+        XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=500") })
+        XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_BSP_EXPORT_TIMEOUT='abc'") })
+    }
+}
