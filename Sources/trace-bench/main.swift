@@ -1,1 +1,119 @@
-print("todo")
+// trace-bench: the workloads of shared/bench/WORKLOAD.md against an OTLP/gRPC receiver on
+// 127.0.0.1 (scripts/otlp_receiver.py in count-only mode, started here) or --endpoint URL.
+//
+//   swift run -c release trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W2]
+import Foundation
+import OTLPExport
+
+struct Options {
+    var endpoint: String?
+    var spans = 1_000_000
+    var runs = 5
+    var only: String?
+
+    init(_ arguments: [String]) throws {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            func value() throws -> String {
+                guard let v = iterator.next() else { throw BenchError("\(argument) needs a value") }
+                return v
+            }
+            switch argument {
+            case "--endpoint": endpoint = try value()
+            case "--spans":
+                guard let n = Int(try value()), n > 0 else { throw BenchError("--spans expects a positive integer") }
+                spans = n
+            case "--runs":
+                guard let n = Int(try value()), n > 0 else { throw BenchError("--runs expects a positive integer") }
+                runs = n
+            case "--only": only = try value().uppercased()
+            case "-h", "--help":
+                print("usage: trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W2]")
+                exit(0)
+            default: throw BenchError("unknown argument '\(argument)'")
+            }
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+let options: Options
+do { options = try Options(CommandLine.arguments) } catch {
+    FileHandle.standardError.write(Data("trace-bench: \(error)\n".utf8))
+    exit(2)
+}
+
+let receiver: BenchReceiver?
+let endpoint: String
+if let given = options.endpoint {
+    receiver = nil
+    endpoint = given
+} else {
+    do { receiver = try BenchReceiver.start() } catch {
+        FileHandle.standardError.write(Data("trace-bench: \(error)\n".utf8))
+        exit(2)
+    }
+    endpoint = "http://127.0.0.1:\(receiver!.port)"
+}
+let workload = ChatSpanWorkload()
+
+@MainActor func pipeline(_ variables: [String: String]) -> BatchSpanProcessor {
+    let env = EnvironmentReader(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint].merging(variables) { $1 })
+    let exporter = try! OTLPTraceExporter(configuration: .fromEnvironment(env),
+                                          resource: Resource(attributes: [Attribute("service.name", "bench")]))
+    return BatchSpanProcessor(exporter: exporter, configuration: .fromEnvironment(env))
+}
+
+@MainActor func received() -> Int? { receiver?.report().spans }
+
+func produceW2(_ processor: BatchSpanProcessor, _ workload: ChatSpanWorkload, threads: Int, perThread: Int) {
+    let parent = workload.parent()
+    DispatchQueue.concurrentPerform(iterations: threads) { thread in
+        for i in 0..<perThread { processor.onEnd(workload.chatSpan(thread * perThread + i, parent: parent)) }
+    }
+}
+
+// W1: one producer, default OTEL_BSP_* settings; nanoseconds per span on the producer thread.
+if options.only == nil || options.only == "W1" {
+    var runs: [(ns: Double, dropped: Int, received: Int?)] = []
+    for _ in 0..<options.runs {
+        let processor = pipeline([:])
+        let before = received() ?? 0
+        let parent = workload.parent()
+        let start = ContinuousClock.now
+        for i in 0..<options.spans { processor.onEnd(workload.chatSpan(i, parent: parent)) }
+        let elapsed = ContinuousClock.now - start
+        processor.shutdown(timeout: .seconds(60))
+        let stats = processor.statistics
+        let got = (receiver?.waitForSpans(before + stats.exported)).map { $0 - before }
+        runs.append((Double(elapsed.nanoseconds) / Double(options.spans), stats.dropped, got))
+        FileHandle.standardError.write(Data("W1 run: \(stats)\n".utf8))
+    }
+    let median = runs.sorted { $0.ns < $1.ns }[runs.count / 2]
+    print("W1 ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
+}
+
+// W2: four producers, 250,000 spans each, a queue that never drops; delivered spans per second.
+if options.only == nil || options.only == "W2" {
+    let processor = pipeline(["OTEL_BSP_MAX_QUEUE_SIZE": "1048576", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512",
+                              "OTEL_BSP_SCHEDULE_DELAY": "100"])
+    let before = received() ?? 0
+    let cpuBefore = receiver?.report().cpuSeconds ?? 0
+    let threads = 4
+    let perThread = options.spans / threads
+    let start = ContinuousClock.now
+    produceW2(processor, workload, threads: threads, perThread: perThread)
+    processor.shutdown(timeout: .seconds(120))
+    let stats = processor.statistics
+    let got = (receiver?.waitForSpans(before + threads * perThread)).map { $0 - before }
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.nanoseconds) / 1e9
+    let delivered = got ?? stats.exported
+    print("W2 spans_per_s=\(Int((Double(delivered) / seconds).rounded())) received=\(got.map(String.init) ?? "n/a") peak_rss_mb=\(peakRSSMegabytes())")
+    FileHandle.standardError.write(Data("W2: \(stats) elapsed=\(elapsed) receiver_cpu_s=\((receiver?.report().cpuSeconds ?? 0) - cpuBefore)\n".utf8))
+}
+receiver?.stop()

@@ -1,0 +1,134 @@
+import XCTest
+@testable import OTLPExport
+
+/// W3C trace and span ids: hex form, validity and random generation.
+final class IdentifierTests: XCTestCase {
+    /// SplitMix64: a seeded, deterministic generator.
+    struct SeededGenerator: RandomNumberGenerator {
+        private var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// Returns zero a given number of times, then counts up from 1.
+    struct ZerosFirstGenerator: RandomNumberGenerator {
+        var zeros: Int
+        var counter: UInt64 = 0
+        mutating func next() -> UInt64 {
+            if zeros > 0 { zeros -= 1; return 0 }
+            counter += 1
+            return counter
+        }
+    }
+
+    // MARK: - TraceID
+
+    func testTraceIDHexIsThirtyTwoLowercaseDigits() {
+        let id = TraceID(high: 0x0102_0304_0506_0708, low: 0x090a_0b0c_0d0e_0f10)
+        XCTAssertEqual(id.description, "0102030405060708090a0b0c0d0e0f10")
+    }
+
+    func testTraceIDHexIsZeroPadded() {
+        XCTAssertEqual(TraceID(high: 0, low: 1).description, "00000000000000000000000000000001")
+    }
+
+    func testTraceIDParsesItsHex() {
+        XCTAssertEqual(TraceID(hex: "0102030405060708090a0b0c0d0e0f10"),
+                       TraceID(high: 0x0102_0304_0506_0708, low: 0x090a_0b0c_0d0e_0f10))
+    }
+
+    func testTraceIDHexRoundTrips() {
+        var generator = SeededGenerator(seed: 1)
+        for _ in 0..<100 {
+            let id = TraceID.random(using: &generator)
+            XCTAssertEqual(TraceID(hex: id.description), id)
+        }
+    }
+
+    func testTraceIDRejectsWrongLength() {
+        XCTAssertNil(TraceID(hex: "0102030405060708090a0b0c0d0e0f1"))
+        XCTAssertNil(TraceID(hex: "0102030405060708090a0b0c0d0e0f1011"))
+        XCTAssertNil(TraceID(hex: ""))
+    }
+
+    func testTraceIDRejectsNonHexDigits() {
+        XCTAssertNil(TraceID(hex: "0102030405060708090a0b0c0d0e0fzz"))
+        XCTAssertNil(TraceID(hex: "g102030405060708090a0b0c0d0e0f10"))
+    }
+
+    func testAllZeroTraceIDIsInvalid() {
+        XCTAssertFalse(TraceID.invalid.isValid)
+        XCTAssertFalse(TraceID(high: 0, low: 0).isValid)
+        XCTAssertTrue(TraceID(high: 0, low: 1).isValid)
+        XCTAssertTrue(TraceID(high: 1, low: 0).isValid)
+    }
+
+    func testRandomTraceIDIsValid() {
+        for _ in 0..<100 { XCTAssertTrue(TraceID.random().isValid) }
+    }
+
+    func testRandomTraceIDsDiffer() {
+        XCTAssertNotEqual(TraceID.random(), TraceID.random())
+    }
+
+    func testSeededRandomTraceIDIsDeterministic() {
+        var first = SeededGenerator(seed: 99)
+        var second = SeededGenerator(seed: 99)
+        XCTAssertEqual(TraceID.random(using: &first), TraceID.random(using: &second))
+    }
+
+    func testRandomTraceIDSkipsTheAllZeroDraw() {
+        var generator = ZerosFirstGenerator(zeros: 2)
+        let id = TraceID.random(using: &generator)
+        XCTAssertTrue(id.isValid)
+        XCTAssertEqual(id, TraceID(high: 1, low: 2))
+    }
+
+    // MARK: - SpanID
+
+    func testSpanIDHexIsSixteenLowercaseDigits() {
+        XCTAssertEqual(SpanID(0x1112_1314_1516_17ab).description, "11121314151617ab")
+    }
+
+    func testSpanIDHexIsZeroPadded() {
+        XCTAssertEqual(SpanID(0xff).description, "00000000000000ff")
+    }
+
+    func testSpanIDParsesItsHex() {
+        XCTAssertEqual(SpanID(hex: "1112131415161718"), SpanID(0x1112_1314_1516_1718))
+    }
+
+    func testSpanIDHexRoundTrips() {
+        var generator = SeededGenerator(seed: 2)
+        for _ in 0..<100 {
+            let id = SpanID.random(using: &generator)
+            XCTAssertEqual(SpanID(hex: id.description), id)
+        }
+    }
+
+    func testSpanIDRejectsWrongLengthAndNonHex() {
+        XCTAssertNil(SpanID(hex: "111213141516171"))
+        XCTAssertNil(SpanID(hex: "11121314151617181"))
+        XCTAssertNil(SpanID(hex: "111213141516171z"))
+    }
+
+    func testZeroSpanIDIsInvalid() {
+        XCTAssertFalse(SpanID.invalid.isValid)
+        XCTAssertTrue(SpanID(1).isValid)
+    }
+
+    func testRandomSpanIDIsValid() {
+        for _ in 0..<100 { XCTAssertTrue(SpanID.random().isValid) }
+    }
+
+    func testRandomSpanIDSkipsZero() {
+        var generator = ZerosFirstGenerator(zeros: 3)
+        XCTAssertEqual(SpanID.random(using: &generator), SpanID(1))
+    }
+}
