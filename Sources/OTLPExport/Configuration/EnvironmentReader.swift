@@ -39,7 +39,7 @@ public struct EnvironmentReader: Sendable {
         case "true": return true
         case "false": return false
         default:
-            invalid(name, value, expected: "true or false")
+            invalid(name, value, expected: "true or false", fallback: "false")
             return false
         }
     }
@@ -48,7 +48,7 @@ public struct EnvironmentReader: Sendable {
     public func integer(_ name: String, default defaultValue: Int,
                         range: ClosedRange<Int> = 0...Int(Int32.max)) -> Int {
         guard let value = string(name) else { return defaultValue }
-        guard let parsed = Int(value), range.contains(parsed) else {
+        guard value.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }), let parsed = Int(value), range.contains(parsed) else {
             invalid(name, value, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
             return defaultValue
         }

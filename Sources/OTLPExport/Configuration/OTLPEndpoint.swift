@@ -71,7 +71,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
             host = authority
         }
         guard !host.isEmpty else { throw ParseError(expected: "a host name") }
-        guard let number = Int(port), (1...65535).contains(number) else {
+        guard port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber), let number = Int(port), (1...65535).contains(number) else {
             throw ParseError(expected: "a port number in 1...65535")
         }
         return "\(host):\(number)"

@@ -112,7 +112,7 @@ enum HeaderListParser {
             let rawValue = entry[entry.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty, key.allSatisfy(isMetadataKeyCharacter), !key.hasSuffix("-bin") else {
                 diagnostics.report(.warning,
-                    "\(variable): entry \(index + 1) has an invalid key '\(key)': expected lowercase letters, digits, '-', '_', '.' (and no -bin suffix); entry ignored")
+                    "\(variable): entry \(index + 1) has an invalid key: expected lowercase letters, digits, '-', '_', '.' (and no -bin suffix); entry ignored")
                 continue
             }
             guard let value = rawValue.removingPercentEncoding else {

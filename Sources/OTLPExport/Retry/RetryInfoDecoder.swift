@@ -51,6 +51,8 @@ enum ExportResponseDecoder {
             defer { opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(response, nil) }
             guard let partial = response.pointee.partial_success else { return nil }
             let message = partial.pointee.error_message.map { String(cString: $0) } ?? ""
+            // An empty partial_success (some collectors always send one) means full success.
+            if partial.pointee.rejected_spans == 0 && message.isEmpty { return nil }
             return (Int(partial.pointee.rejected_spans), message)
         }
     }

@@ -41,17 +41,15 @@ public struct RetryPolicy: Sendable, Equatable {
     public func decide<G: RandomNumberGenerator>(code: GRPCStatusCode, retryInfoDelay: Duration?,
                                                  attempt: Int, using generator: inout G) -> Decision {
         guard Self.isRetryable(code, hasRetryInfo: retryInfoDelay != nil) else { return .giveUp }
-        let exponential = initialBackoff * pow(multiplier, Double(max(0, attempt - 1)))
-        let capped = min(exponential, maxBackoff)
-        let jittered = capped * Double.random(in: 0.5...1.0, using: &generator)
+        // Grow in Double seconds and cap before converting back, so no attempt count overflows.
+        let initial = Double(initialBackoff.components.seconds) + Double(initialBackoff.components.attoseconds) / 1e18
+        let maximum = Double(maxBackoff.components.seconds) + Double(maxBackoff.components.attoseconds) / 1e18
+        var exponential = initial
+        for _ in 0..<min(max(0, attempt - 1), 64) where exponential < maximum { exponential *= multiplier }
+        let capped = min(exponential, maximum)
+        let jittered = Duration.seconds(capped * Double.random(in: 0.5...1.0, using: &generator))
         return .retry(after: max(jittered, retryInfoDelay ?? .zero))
     }
-}
-
-private func pow(_ base: Double, _ exponent: Double) -> Double {
-    var result = 1.0
-    for _ in 0..<Int(min(exponent, 64)) { result *= base }
-    return result
 }
 
 /// gRPC status codes.

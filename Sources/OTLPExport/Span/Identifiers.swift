@@ -35,7 +35,7 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 32 hex digits; `nil` for anything else.
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 32,
+        guard hex.utf8.count == 32, hex.utf8.allSatisfy(isHexDigit),
               let high = UInt64(hex.prefix(16), radix: 16),
               let low = UInt64(hex.suffix(16), radix: 16)
         else { return nil }
@@ -75,9 +75,14 @@ public struct SpanID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 16 hex digits; `nil` for anything else.
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 16, let value = UInt64(hex, radix: 16) else { return nil }
+        guard hex.utf8.count == 16, hex.utf8.allSatisfy(isHexDigit), let value = UInt64(hex, radix: 16) else { return nil }
         self.init(value)
     }
+}
+
+func isHexDigit(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
 }
 
 func hex16(_ value: UInt64) -> String {
