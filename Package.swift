@@ -4,12 +4,14 @@ import PackageDescription
 let package = Package(
     name: "swift-mellea-tracing",
     products: [
+        .library(name: "MelleaTracing", targets: ["MelleaTracing"]),
         .library(name: "OTLPExport", targets: ["OTLPExport"]),
         .executable(name: "mellea-trace", targets: ["mellea-trace"]),
         .executable(name: "trace-bench", targets: ["trace-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // gRPC core and protobuf-c from Debian; the OTLP protobuf-c code generated from proto/.
@@ -23,9 +25,22 @@ let package = Package(
             name: "OTLPExport",
             dependencies: ["CGRPC", .product(name: "Atomics", package: "swift-atomics")]
         ),
-        .executableTarget(name: "mellea-trace", dependencies: ["OTLPExport"]),
-        .executableTarget(name: "trace-bench", dependencies: ["OTLPExport"]),
+        // The GenAI tracing layer. Named MelleaTracing: a target named Tracing would collide with
+        // swift-distributed-tracing's Tracing module.
+        .target(
+            name: "MelleaTracing",
+            dependencies: [
+                "OTLPExport",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+            ],
+            path: "Sources/Tracing"
+        ),
+        .executableTarget(name: "mellea-trace", dependencies: ["OTLPExport", "MelleaTracing"]),
+        .executableTarget(name: "trace-bench", dependencies: ["OTLPExport", "MelleaTracing"]),
         .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC"]),
+        .testTarget(name: "MelleaTracingTests", dependencies: ["MelleaTracing", "OTLPExport"]),
     ],
     swiftLanguageModes: [.v6]
 )

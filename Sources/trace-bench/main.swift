@@ -117,3 +117,11 @@ if options.only == nil || options.only == "W2" {
     FileHandle.standardError.write(Data("W2: \(stats) elapsed=\(elapsed) receiver_cpu_s=\((receiver?.report().cpuSeconds ?? 0) - cpuBefore)\n".utf8))
 }
 receiver?.stop()
+if options.only == "W0" {
+    let parent = workload.parent()
+    var sink = 0
+    let start = ContinuousClock.now
+    for i in 0..<options.spans { sink &+= Int(workload.chatSpan(i, parent: parent).endTimeUnixNano & 1) }
+    let elapsed = ContinuousClock.now - start
+    print("W0 construct-only ns_per_span=\(Double(elapsed.nanoseconds) / Double(options.spans)) \(sink)")
+}

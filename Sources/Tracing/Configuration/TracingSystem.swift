@@ -1,0 +1,154 @@
+import Instrumentation
+import OTLPExport
+import Synchronization
+import Tracing
+
+/// Turns tracing on: one call reads the environment (or takes explicit configuration), builds the
+/// export pipeline, and subscribes the tracing plugins to the hooks.
+///
+/// Bootstrapping again replaces the previous setup (after shutting it down), so tests can start
+/// from a clean state with ``resetForTesting()``. swift-distributed-tracing's
+/// `InstrumentationSystem` is bootstrapped once per process with ``MelleaTracer/current``, which
+/// always follows the current setup.
+public enum TracingSystem {
+    /// What ``bootstrap(environment:)`` set up.
+    public struct Setup: Sendable {
+        /// The switches in force.
+        public let configuration: TracesConfiguration
+        /// The export pipeline (empty when tracing is off).
+        public let pipeline: ExportPipeline
+        /// The spans of the GenAI layer.
+        public let core: TracerCore?
+        /// The subscribed tracing plugins.
+        public let plugins: [any Plugin]
+        /// Whether tracing is on.
+        public var isEnabled: Bool { core != nil }
+    }
+
+    private struct State {
+        var setup: Setup?
+        var instrumentationBootstrapped = false
+    }
+    private static let state = Mutex(State())
+
+    /// The current tracer core, if tracing is on.
+    public static var currentCore: TracerCore? { state.withLock { $0.setup?.core } }
+
+    /// The current setup, if any.
+    public static var current: Setup? { state.withLock { $0.setup } }
+
+    /// Reads `MELLEA_TRACES_*` and the `OTEL_*` variables and sets tracing up accordingly.
+    /// A misconfiguration is reported with a clear message, never by silently tracing nothing.
+    @discardableResult
+    public static func bootstrap(environment env: EnvironmentReader = EnvironmentReader(),
+                                 registry: HookRegistry = .shared,
+                                 bootstrapInstrumentationSystem: Bool = true) -> Setup {
+        let configuration = TracesConfiguration.fromEnvironment(env)
+        guard configuration.enabled else {
+            if configuration.otlp || configuration.console || configuration.captureContent {
+                env.diagnostics.report(.warning,
+                    "MELLEA_TRACES_OTLP, MELLEA_TRACES_CONSOLE or MELLEA_TRACES_CONTENT is set but MELLEA_TRACES_ENABLED is not true: tracing is off")
+            }
+            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: []),
+                           registry: registry, bootstrapInstrumentationSystem: false)
+        }
+        if env.bool("OTEL_SDK_DISABLED") {
+            env.diagnostics.report(.warning, "MELLEA_TRACES_ENABLED=true but OTEL_SDK_DISABLED=true: tracing is off")
+            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: []),
+                           registry: registry, bootstrapInstrumentationSystem: false)
+        }
+        var variables = env.variables
+        var kinds: [String] = []
+        if configuration.otlp { kinds.append("otlp") }
+        if configuration.console { kinds.append("console") }
+        if kinds.isEmpty {
+            if env.string("OTEL_TRACES_EXPORTER") == nil {
+                env.diagnostics.report(.warning,
+                    "MELLEA_TRACES_ENABLED=true but no exporter is selected: set MELLEA_TRACES_OTLP=true (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) "
+                    + "or MELLEA_TRACES_CONSOLE=true, or OTEL_TRACES_EXPORTER; spans are recorded but go nowhere")
+                variables["OTEL_TRACES_EXPORTER"] = "none"
+            }
+        } else {
+            variables["OTEL_TRACES_EXPORTER"] = kinds.joined(separator: ",")
+        }
+        if configuration.otlp,
+           env.firstString(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"]) == nil {
+            env.diagnostics.report(.info, "MELLEA_TRACES_OTLP=true without OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: exporting to http://localhost:4317")
+        }
+        let effective = EnvironmentReader(variables, diagnostics: env.diagnostics)
+        let pipeline = ExportPipeline.fromEnvironment(effective, resource: .fromEnvironment(effective, defaultServiceName: "mellea"))
+        return bootstrap(processor: pipeline, pipeline: pipeline, configuration: configuration,
+                         sampler: .fromEnvironment(env), limits: .fromEnvironment(env),
+                         registry: registry, bootstrapInstrumentationSystem: bootstrapInstrumentationSystem)
+    }
+
+    /// Sets tracing up with explicit parts (e.g. an in-memory exporter behind a processor).
+    @discardableResult
+    public static func bootstrap(processor: any SpanProcessor, configuration: TracesConfiguration = {
+                                     var c = TracesConfiguration(); c.enabled = true; return c }(),
+                                 sampler: Sampler = .parentBased(root: .alwaysOn), limits: SpanLimits = SpanLimits(),
+                                 registry: HookRegistry = .shared,
+                                 bootstrapInstrumentationSystem: Bool = true) -> Setup {
+        bootstrap(processor: processor, pipeline: ExportPipeline(processors: []), configuration: configuration,
+                  sampler: sampler, limits: limits, registry: registry,
+                  bootstrapInstrumentationSystem: bootstrapInstrumentationSystem)
+    }
+
+    private static func bootstrap(processor: any SpanProcessor, pipeline: ExportPipeline, configuration: TracesConfiguration,
+                                  sampler: Sampler, limits: SpanLimits, registry: HookRegistry,
+                                  bootstrapInstrumentationSystem: Bool) -> Setup {
+        let core = TracerCore(processor: processor, sampler: sampler, limits: limits,
+                              scope: InstrumentationScope(name: "mellea", version: Resource.sdkVersion))
+        let spans = InFlightSpans(capacity: configuration.maxInFlightSpans)
+        let content = ContentCapture(enabled: configuration.captureContent, maxLength: configuration.contentMaxLength)
+        let plugins: [any Plugin] = [
+            BackendTracingPlugin(core: core.withScope("mellea.backend"), spans: spans, content: content),
+            ComponentTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
+            ToolTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
+            StreamingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
+        ]
+        return install(Setup(configuration: configuration, pipeline: pipeline, core: core, plugins: plugins),
+                       registry: registry, bootstrapInstrumentationSystem: bootstrapInstrumentationSystem)
+    }
+
+    private static func install(_ setup: Setup, registry: HookRegistry, bootstrapInstrumentationSystem: Bool) -> Setup {
+        let previous = state.withLock { state -> Setup? in
+            defer { state.setup = setup }
+            return state.setup
+        }
+        if let previous {
+            for plugin in previous.plugins { registry.unregister(plugin) }
+            previous.pipeline.shutdown(timeout: .seconds(5))
+        }
+        for plugin in setup.plugins { registry.register(plugin) }
+        let bootstrapNow = bootstrapInstrumentationSystem && setup.isEnabled && state.withLock { state in
+            defer { state.instrumentationBootstrapped = true }
+            return !state.instrumentationBootstrapped
+        }
+        if bootstrapNow { InstrumentationSystem.bootstrap(MelleaTracer.current) }
+        return setup
+    }
+
+    /// Exports everything ended so far; `false` if the timeout ran out first.
+    @discardableResult
+    public static func forceFlush(timeout: Duration = .seconds(5)) -> Bool {
+        current?.pipeline.forceFlush(timeout: timeout) ?? true
+    }
+
+    /// Flushes and stops the export pipeline and unsubscribes the tracing plugins; returns within `timeout`.
+    @discardableResult
+    public static func shutdown(timeout: Duration = .seconds(5), registry: HookRegistry = .shared) -> Bool {
+        let setup = state.withLock { state -> Setup? in
+            defer { state.setup = nil }
+            return state.setup
+        }
+        guard let setup else { return true }
+        for plugin in setup.plugins { registry.unregister(plugin) }
+        return setup.pipeline.shutdown(timeout: timeout)
+    }
+
+    /// Shuts down and forgets the current setup, so a test can bootstrap again from scratch.
+    public static func resetForTesting(registry: HookRegistry = .shared) {
+        shutdown(timeout: .seconds(2), registry: registry)
+    }
+}

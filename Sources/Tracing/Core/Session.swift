@@ -1,0 +1,206 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Tracing
+
+/// A conversation with one back end: its id is the `gen_ai.conversation.id` of every span in it,
+/// and it keeps the message history.
+///
+/// Create one with ``start(backend:systemPrompt:registry:)`` and end it with ``close(error:)``;
+/// every entry point exists in async form and in a blocking form for synchronous callers, which
+/// carries the caller's current span into the async work.
+public final class Session: Sendable {
+    /// The session id (`gen_ai.conversation.id`).
+    public let id: String
+    /// The back end.
+    public let backend: any Backend
+    private let core: GenerativeCore
+    /// The context the session's work runs in (the `session` span when tracing is on).
+    public let context: InstrumentationContext
+    private let state: Mutex<(history: [ChatMessage], interactions: Int, closed: Bool)>
+
+    private init(id: String, backend: any Backend, core: GenerativeCore, context: InstrumentationContext,
+                 history: [ChatMessage]) {
+        self.id = id
+        self.backend = backend
+        self.core = core
+        self.context = context
+        state = Mutex((history, 0, false))
+    }
+
+    /// Starts a session, firing the session start-up hooks.
+    public static func start(backend: any Backend, systemPrompt: String? = nil, modelOptions: ModelOptions = ModelOptions(),
+                             registry: HookRegistry = .shared) throws -> Session {
+        let id = UUID().uuidString.lowercased()
+        var context = InstrumentationContext.current ?? .topLevel
+        if registry.isListening(.sessionPreInit) {
+            var pre = SessionPreInitPayload(sessionID: id, backendName: String(describing: type(of: backend)),
+                                            modelID: backend.modelID, modelOptions: modelOptions, context: context)
+            try registry.fire(&pre)
+            context = pre.context
+        }
+        if registry.isListening(.sessionPostInit) {
+            var post = SessionPostInitPayload(sessionID: id, modelID: backend.modelID, provider: backend.provider,
+                                              context: InstrumentationContext.current ?? .topLevel)
+            try? registry.fire(&post)
+            context = post.context
+        }
+        return Session(id: id, backend: backend, core: GenerativeCore(registry: registry), context: context,
+                       history: systemPrompt.map { [.system($0)] } ?? [])
+    }
+
+    /// Runs `body` in a new session and closes it afterwards (recording the error, if any).
+    public static func with<T: Sendable>(backend: any Backend, systemPrompt: String? = nil, registry: HookRegistry = .shared,
+                                         _ body: (Session) async throws -> T) async throws -> T {
+        let session = try start(backend: backend, systemPrompt: systemPrompt, registry: registry)
+        do {
+            let result = try await body(session)
+            session.close()
+            return result
+        } catch {
+            session.close(error: error)
+            throw error
+        }
+    }
+
+    /// The conversation so far.
+    public var history: [ChatMessage] { state.withLock { $0.history } }
+
+    /// Runs a component: the `action` hooks around one generation.
+    public func act(_ component: Component, options: ModelOptions = ModelOptions()) async throws -> GenerationResult {
+        try await InstrumentationContext.$current.withValue(callerContext()) {
+            try await runComponent(component, options: options)
+        }
+    }
+
+    /// Runs an instruction.
+    public func instruct(_ text: String, requirements: [String] = [], options: ModelOptions = ModelOptions()) async throws -> GenerationResult {
+        try await act(.instruction(text, requirements: requirements), options: options)
+    }
+
+    /// One chat turn.
+    public func chat(_ text: String, options: ModelOptions = ModelOptions()) async throws -> GenerationResult {
+        try await act(Component(type: "Message", text: text), options: options)
+    }
+
+    /// Blocking ``act(_:options:)`` for synchronous code. Do not call it from an async context.
+    public func actBlocking(_ component: Component, options: ModelOptions = ModelOptions()) throws -> GenerationResult {
+        try runBlocking { try await self.act(component, options: options) }
+    }
+
+    /// Blocking ``instruct(_:requirements:options:)``.
+    public func instructBlocking(_ text: String, requirements: [String] = [], options: ModelOptions = ModelOptions()) throws -> GenerationResult {
+        try runBlocking { try await self.instruct(text, requirements: requirements, options: options) }
+    }
+
+    /// Blocking ``chat(_:options:)``.
+    public func chatBlocking(_ text: String, options: ModelOptions = ModelOptions()) throws -> GenerationResult {
+        try runBlocking { try await self.chat(text, options: options) }
+    }
+
+    /// Raw completions of several prompts, outside the conversation history.
+    public func generateBatch(_ prompts: [String], options: ModelOptions = ModelOptions()) async throws -> [String] {
+        try await InstrumentationContext.$current.withValue(callerContext()) {
+            try await core.generateBatch(backend, prompts, options: options, sessionID: id)
+        }
+    }
+
+    /// Runs a tool call with its hooks.
+    public func invokeTool(_ call: ToolCall, description: String = "",
+                           _ tool: @Sendable (ToolCall) async throws -> String) async throws -> String {
+        try await InstrumentationContext.$current.withValue(callerContext()) {
+            try await core.invokeTool(call, description: description, sessionID: id, tool)
+        }
+    }
+
+    /// Clears the history, firing `session_reset`.
+    public func reset() {
+        let previous = state.withLock { state -> Int in
+            defer { state.history.removeAll { $0.role != "system" } }
+            return state.history.count
+        }
+        core.registry.fireClosing(SessionResetPayload(sessionID: id, previousMessageCount: previous))
+    }
+
+    /// Ends the session, firing `session_cleanup` once.
+    public func close(error: (any Error)? = nil) {
+        let (first, interactions) = state.withLock { state -> (Bool, Int) in
+            defer { state.closed = true }
+            return (!state.closed, state.interactions)
+        }
+        guard first else { return }
+        core.registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: interactions,
+                                                        errorType: error.map(errorType)))
+        core.registry.unregisterSession(id)
+    }
+
+    /// The caller's own span when it has one inside this session's trace, else the session's context.
+    private func callerContext() -> InstrumentationContext {
+        if let current = InstrumentationContext.current, current.spanContext != nil { return current }
+        return context
+    }
+
+    private func runComponent(_ component: Component, options: ModelOptions) async throws -> GenerationResult {
+        let registry = core.registry
+        let listening = registry.isListening(.componentPreExecute)
+        let actionID = listening ? UUID().uuidString : ""
+        var pre = ComponentPreExecutePayload(
+            sessionID: id, actionID: actionID, componentType: component.type, requirements: component.requirements,
+            modelOptions: options, format: component.format, toolCallsEnabled: !component.tools.isEmpty,
+            context: InstrumentationContext.current ?? context)
+        let start = ContinuousClock.now
+        if listening {
+            do { try registry.fire(&pre) } catch {
+                fireComponentError(error, actionID: actionID, component: component)
+                throw error
+            }
+        }
+        let messages = state.withLock { state -> [ChatMessage] in
+            state.history.append(.user(component.text))
+            state.interactions += 1
+            return state.history
+        }
+        let request = GenerationRequest(messages: messages, options: pre.modelOptions, format: pre.format, tools: component.tools)
+        do {
+            let result = try await InstrumentationContext.$current.withValue(pre.context) {
+                try await core.generate(backend, request, sessionID: id, actionID: listening ? actionID : nil)
+            }
+            state.withLock { $0.history.append(.assistant(result.text)) }
+            if listening {
+                registry.fireClosing(ComponentPostSuccessPayload(
+                    sessionID: id, actionID: actionID, componentType: component.type, result: result, generationCount: 1,
+                    latencyMilliseconds: milliseconds(since: start)))
+            }
+            return result
+        } catch {
+            if listening { fireComponentError(error, actionID: actionID, component: component) }
+            throw error
+        }
+    }
+
+    private func fireComponentError(_ error: any Error, actionID: String, component: Component) {
+        core.registry.fireClosing(ComponentPostErrorPayload(
+            sessionID: id, actionID: actionID, componentType: component.type, errorType: errorType(error),
+            errorDescription: String(describing: error), cancelled: isCancellation(error)))
+    }
+}
+
+/// Runs async work from synchronous code and waits for it, carrying the caller's
+/// instrumentation context (its current span) into the task.
+func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let context = InstrumentationContext.current
+    let done = DispatchSemaphore(value: 0)
+    let box = Mutex<Result<T, any Error>?>(nil)
+    Task.detached {
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await InstrumentationContext.$current.withValue(context) { try await work() })
+        } catch {
+            result = .failure(error)
+        }
+        box.withLock { $0 = result }
+        done.signal()
+    }
+    done.wait()
+    return try box.withLock { $0! }.get()
+}

@@ -1,0 +1,65 @@
+/// Before requirements are validated. Writable: `requirements`.
+public struct ValidationPreCheckPayload: HookPayload {
+    public static let hook = HookType.validationPreCheck
+    public let sessionID: String?
+    public let validationID: String
+    public var requirements: [String]
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.validationPreCheck(&p) }
+}
+
+/// After requirements were validated. Writable: `allPassed` (a plugin may overrule).
+public struct ValidationPostCheckPayload: HookPayload {
+    public static let hook = HookType.validationPostCheck
+    public let sessionID: String?
+    public let validationID: String
+    public let passedCount: Int
+    public let failedCount: Int
+    public var allPassed: Bool
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.validationPostCheck(&p) }
+}
+
+/// A sampling loop starts. Writable: `loopBudget`.
+public struct SamplingLoopStartPayload: HookPayload {
+    public static let hook = HookType.samplingLoopStart
+    public let sessionID: String?
+    public let samplingID: String
+    public let strategyName: String
+    public let requirementCount: Int
+    public var loopBudget: Int
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingLoopStart(&p) }
+}
+
+/// One generate-and-validate attempt of a sampling loop finished.
+public struct SamplingIterationPayload: HookPayload {
+    public static let hook = HookType.samplingIteration
+    public let sessionID: String?
+    public let samplingID: String
+    public let iteration: Int
+    public let allValidationsPassed: Bool
+    public let validCount: Int
+    public let totalCount: Int
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingIteration(&p) }
+}
+
+/// A sampling loop repaired its request after a failed attempt.
+public struct SamplingRepairPayload: HookPayload {
+    public static let hook = HookType.samplingRepair
+    public let sessionID: String?
+    public let samplingID: String
+    public let repairType: String
+    public let repairIteration: Int
+    public let failedCount: Int
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingRepair(&p) }
+}
+
+/// A sampling loop ended: success, budget exhausted, or error.
+public struct SamplingLoopEndPayload: HookPayload {
+    public static let hook = HookType.samplingLoopEnd
+    public let sessionID: String?
+    public let samplingID: String
+    public let success: Bool
+    public let iterationsUsed: Int
+    public let failureReason: String?
+    public let errorType: String?
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingLoopEnd(&p) }
+}

@@ -1,0 +1,43 @@
+import Tracing
+
+/// Before a component (an instruction, a chat turn, ...) runs. Writable: `requirements`,
+/// `modelOptions`, `format`, `toolCallsEnabled`, and `context` (the trace context the work runs in).
+public struct ComponentPreExecutePayload: HookPayload {
+    public static let hook = HookType.componentPreExecute
+    public let sessionID: String?
+    /// Correlates this hook with the matching post-success or post-error hook.
+    public let actionID: String
+    public let componentType: String
+    public var requirements: [String]
+    public var modelOptions: ModelOptions
+    public var format: OutputFormat
+    public var toolCallsEnabled: Bool
+    /// The instrumentation context the component's work runs in; a tracing plugin puts its span here.
+    public var context: InstrumentationContext
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.componentPreExecute(&p) }
+}
+
+/// After a component succeeded.
+public struct ComponentPostSuccessPayload: HookPayload {
+    public static let hook = HookType.componentPostSuccess
+    public let sessionID: String?
+    public let actionID: String
+    public let componentType: String
+    public let result: GenerationResult
+    public let generationCount: Int
+    public let latencyMilliseconds: Double
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.componentPostSuccess(&p) }
+}
+
+/// After a component failed or was cancelled.
+public struct ComponentPostErrorPayload: HookPayload {
+    public static let hook = HookType.componentPostError
+    public let sessionID: String?
+    public let actionID: String
+    public let componentType: String
+    public let errorType: String
+    /// The error's description. Plugins must not record it unless content capture is on.
+    public let errorDescription: String
+    public let cancelled: Bool
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.componentPostError(&p) }
+}

@@ -1,0 +1,41 @@
+import Tracing
+
+/// Before a session's back end is set up. Writable: `modelID`, `modelOptions`.
+public struct SessionPreInitPayload: HookPayload {
+    public static let hook = HookType.sessionPreInit
+    public let sessionID: String?
+    public let backendName: String
+    public var modelID: String
+    public var modelOptions: ModelOptions
+    /// The context session start-up runs in.
+    public var context: InstrumentationContext
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionPreInit(&p) }
+}
+
+/// After a session is ready. Writable: `context`, the context the session's work runs in.
+public struct SessionPostInitPayload: HookPayload {
+    public static let hook = HookType.sessionPostInit
+    public let sessionID: String?
+    public let modelID: String
+    public let provider: String
+    public var context: InstrumentationContext
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionPostInit(&p) }
+}
+
+/// When a session's history is cleared.
+public struct SessionResetPayload: HookPayload {
+    public static let hook = HookType.sessionReset
+    public let sessionID: String?
+    public let previousMessageCount: Int
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionReset(&p) }
+}
+
+/// When a session ends, normally or with an error.
+public struct SessionCleanupPayload: HookPayload {
+    public static let hook = HookType.sessionCleanup
+    public let sessionID: String?
+    public let interactionCount: Int
+    /// The error type that ended the session, if any.
+    public let errorType: String?
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionCleanup(&p) }
+}

@@ -1,0 +1,61 @@
+import Tracing
+
+/// Before a tool runs. Writable: `toolCall` (e.g. to sanitize arguments), `context`.
+public struct ToolPreInvokePayload: HookPayload {
+    public static let hook = HookType.toolPreInvoke
+    public let sessionID: String?
+    public let toolInvocationID: String
+    public var toolCall: ToolCall
+    public let toolDescription: String
+    public var context: InstrumentationContext
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.toolPreInvoke(&p) }
+}
+
+/// After a tool ran (or failed).
+public struct ToolPostInvokePayload: HookPayload {
+    public static let hook = HookType.toolPostInvoke
+    public let sessionID: String?
+    public let toolInvocationID: String
+    public let toolCall: ToolCall
+    public let output: String?
+    public let success: Bool
+    public let errorType: String?
+    public let executionMilliseconds: Double
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.toolPostInvoke(&p) }
+}
+
+/// A streamed generation starts. Writable: `context`.
+public struct StreamingStartPayload: HookPayload {
+    public static let hook = HookType.streamingStart
+    public let sessionID: String?
+    public let streamingID: String
+    public let requirementCount: Int
+    public let chunkingStrategy: String
+    public var context: InstrumentationContext
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.streamingStart(&p) }
+}
+
+/// Something happened in a stream (`chunk`, `completed`, `error`).
+public struct StreamingEventPayload: HookPayload {
+    public static let hook = HookType.streamingEvent
+    public let sessionID: String?
+    public let streamingID: String
+    public let event: String
+    public let chunkIndex: Int
+    public let textLength: Int
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.streamingEvent(&p) }
+}
+
+/// A stream ended: completed, failed, cancelled, or abandoned by its consumer.
+public struct StreamingEndPayload: HookPayload {
+    public static let hook = HookType.streamingEnd
+    public let sessionID: String?
+    public let streamingID: String
+    public let success: Bool
+    public let failureReason: String?
+    public let errorType: String?
+    public let fullTextLength: Int
+    public let model: String
+    public let provider: String
+    public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.streamingEnd(&p) }
+}

@@ -1,0 +1,172 @@
+import OTLPExport
+import Synchronization
+import Tracing
+
+/// The library's tracer for apple/swift-distributed-tracing: spans started through `withSpan` by
+/// any instrumented library nest under the GenAI spans, and the GenAI spans under theirs.
+public struct MelleaTracer: Tracer {
+    public typealias Span = MelleaSpan
+
+    /// Where spans go; read each time, so re-bootstrapping takes effect at once.
+    private let resolveCore: @Sendable () -> TracerCore?
+
+    /// A tracer over a fixed core.
+    public init(core: TracerCore) { resolveCore = { core } }
+
+    /// A tracer that follows whatever ``TracingSystem`` has bootstrapped.
+    public static let current = MelleaTracer(resolve: { TracingSystem.currentCore })
+
+    private init(resolve: @escaping @Sendable () -> TracerCore?) { resolveCore = resolve }
+
+    public func startSpan<Instant: TracerInstant>(
+        _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: Tracing.SpanKind,
+        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+    ) -> MelleaSpan {
+        let parentContext = context()
+        let start = instant().nanosecondsSinceEpoch
+        guard let core = resolveCore() else { return MelleaSpan(noopIn: parentContext, name: operationName) }
+        let builder = SpanBuilder(core: core, name: operationName, kind: OTLPExport.SpanKind(kind),
+                                  parent: parentContext.spanContext, startTime: start)
+        return MelleaSpan(builder: builder, parentContext: parentContext)
+    }
+
+    public func forceFlush() { _ = resolveCore()?.processor.forceFlush(timeout: .seconds(5)) }
+
+    public func inject<Carrier, Inject: Injector>(_ context: InstrumentationContext, into carrier: inout Carrier,
+                                                   using injector: Inject) where Inject.Carrier == Carrier {
+        guard let span = context.spanContext else { return }
+        injector.inject(W3CTraceContext.traceparent(for: span), forKey: W3CTraceContext.traceparent, into: &carrier)
+        if !span.traceState.isEmpty {
+            injector.inject(span.traceState, forKey: W3CTraceContext.tracestate, into: &carrier)
+        }
+    }
+
+    public func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout InstrumentationContext,
+                                                      using extractor: Extract) where Extract.Carrier == Carrier {
+        guard let header = extractor.extract(key: W3CTraceContext.traceparent, from: carrier),
+              let span = W3CTraceContext.parse(traceparent: header,
+                                               tracestate: extractor.extract(key: W3CTraceContext.tracestate, from: carrier))
+        else { return }
+        context.spanContext = span
+    }
+}
+
+/// A span of ``MelleaTracer``: thread-safe, as swift-distributed-tracing requires.
+public final class MelleaSpan: Tracing.Span {
+    public let context: InstrumentationContext
+    private let builder: SpanBuilder?
+    private let lock = Mutex<Void>(())
+    private let noopName: String
+
+    init(builder: SpanBuilder, parentContext: InstrumentationContext) {
+        var context = parentContext
+        context.spanContext = builder.context
+        self.context = context
+        self.builder = builder
+        noopName = ""
+    }
+
+    init(noopIn context: InstrumentationContext, name: String) {
+        self.context = context
+        builder = nil
+        noopName = name
+    }
+
+    public var operationName: String {
+        get { lock.withLock { _ in builder?.name ?? noopName } }
+        set { lock.withLock { _ in builder?.name = newValue } }
+    }
+
+    public var isRecording: Bool { lock.withLock { _ in builder.map { $0.isRecording && !$0.hasEnded } ?? false } }
+
+    public var attributes: SpanAttributes {
+        get { SpanAttributes() }
+        set {
+            lock.withLock { _ in
+                guard let builder else { return }
+                newValue.forEach { key, value in
+                    if let converted = AttributeValue(value) { builder.setAttribute(key, converted) }
+                }
+            }
+        }
+    }
+
+    public func setStatus(_ status: Tracing.SpanStatus) {
+        lock.withLock { _ in
+            switch status.code {
+            case .ok: builder?.setStatus(.ok)
+            case .error: builder?.setStatus(.error(description: status.message ?? ""))
+            }
+        }
+    }
+
+    public func addEvent(_ event: Tracing.SpanEvent) {
+        lock.withLock { _ in
+            builder?.addEvent(event.name, attributes: Attribute.converting(event.attributes),
+                              at: event.nanosecondsSinceEpoch)
+        }
+    }
+
+    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes,
+                                                    at instant: @autoclosure () -> Instant) {
+        lock.withLock { _ in
+            builder?.addEvent("exception", attributes: [Attribute("exception.type", .string(String(describing: type(of: error)))),
+                                                        Attribute("exception.message", .string(String(describing: error)))]
+                              + Attribute.converting(attributes), at: instant().nanosecondsSinceEpoch)
+        }
+    }
+
+    public func addLink(_ link: Tracing.SpanLink) {
+        lock.withLock { _ in
+            if let target = link.context.spanContext { builder?.addLink(target, attributes: Attribute.converting(link.attributes)) }
+        }
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        let time = instant().nanosecondsSinceEpoch
+        lock.withLock { _ in builder?.end(at: time) }
+    }
+}
+
+extension OTLPExport.SpanKind {
+    init(_ kind: Tracing.SpanKind) {
+        switch kind {
+        case .server: self = .server
+        case .client: self = .client
+        case .producer: self = .producer
+        case .consumer: self = .consumer
+        case .internal: self = .internal
+        }
+    }
+}
+
+extension AttributeValue {
+    /// Converts a swift-distributed-tracing attribute; `nil` for kinds OTLP cannot carry.
+    init?(_ attribute: SpanAttribute) {
+        switch attribute {
+        case .int32(let v): self = .int(Int64(v))
+        case .int64(let v): self = .int(v)
+        case .int32Array(let v): self = .intArray(v.map(Int64.init))
+        case .int64Array(let v): self = .intArray(v)
+        case .double(let v): self = .double(v)
+        case .doubleArray(let v): self = .doubleArray(v)
+        case .bool(let v): self = .bool(v)
+        case .boolArray(let v): self = .boolArray(v)
+        case .string(let v): self = .string(v)
+        case .stringArray(let v): self = .stringArray(v)
+        case .stringConvertible(let v): self = .string(v.description)
+        case .stringConvertibleArray(let v): self = .stringArray(v.map(\.description))
+        default: return nil
+        }
+    }
+}
+
+extension Attribute {
+    static func converting(_ attributes: SpanAttributes) -> [Attribute] {
+        var result: [Attribute] = []
+        attributes.forEach { key, value in
+            if let converted = AttributeValue(value) { result.append(Attribute(key, converted)) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,38 @@
+import OTLPExport
+
+/// What every span of one tracer shares: where ended spans go, the sampler, the limits, the scope.
+public final class TracerCore: Sendable {
+    /// Receives every ended, sampled span.
+    public let processor: any SpanProcessor
+    /// Decides which new spans are recorded.
+    public let sampler: Sampler
+    /// Span limits.
+    public let limits: SpanLimits
+    /// The instrumentation scope of the spans.
+    public let scope: InstrumentationScope
+
+    /// Creates a tracer core.
+    public init(processor: any SpanProcessor, sampler: Sampler = .parentBased(root: .alwaysOn),
+                limits: SpanLimits = SpanLimits(),
+                scope: InstrumentationScope = InstrumentationScope(name: "mellea", version: Resource.sdkVersion)) {
+        self.processor = processor
+        self.sampler = sampler
+        self.limits = limits
+        self.scope = scope
+    }
+
+    /// The same pipeline under another instrumentation scope.
+    public func withScope(_ name: String) -> TracerCore {
+        TracerCore(processor: processor, sampler: sampler, limits: limits,
+                   scope: InstrumentationScope(name: name, version: scope.version))
+    }
+
+    /// Starts a span on the fast path; `parent` defaults to the task's current span.
+    public func startSpan(_ name: String, kind: OTLPExport.SpanKind = .internal,
+                          parent: SpanContext? = InstrumentationContext.current?.spanContext,
+                          at time: UInt64? = nil) -> SpanBuilder {
+        SpanBuilder(core: self, name: name, kind: kind, parent: parent, startTime: time ?? WallClock.now())
+    }
+}
+
+import Tracing
