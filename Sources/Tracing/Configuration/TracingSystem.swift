@@ -21,6 +21,8 @@ public enum TracingSystem {
         public let core: TracerCore?
         /// The subscribed tracing plugins.
         public let plugins: [any Plugin]
+        /// The spans the plugins hold open between hooks (bounded; its size is observable).
+        public let inFlightSpans: InFlightSpans
         /// Whether tracing is on.
         public var isEnabled: Bool { core != nil }
     }
@@ -49,12 +51,14 @@ public enum TracingSystem {
                 env.diagnostics.report(.warning,
                     "MELLEA_TRACES_OTLP, MELLEA_TRACES_CONSOLE or MELLEA_TRACES_CONTENT is set but MELLEA_TRACES_ENABLED is not true: tracing is off")
             }
-            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: []),
+            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: [],
+                                 inFlightSpans: InFlightSpans(capacity: 1)),
                            registry: registry, bootstrapInstrumentationSystem: false)
         }
         if env.bool("OTEL_SDK_DISABLED") {
             env.diagnostics.report(.warning, "MELLEA_TRACES_ENABLED=true but OTEL_SDK_DISABLED=true: tracing is off")
-            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: []),
+            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: [],
+                                 inFlightSpans: InFlightSpans(capacity: 1)),
                            registry: registry, bootstrapInstrumentationSystem: false)
         }
         var variables = env.variables
@@ -107,7 +111,8 @@ public enum TracingSystem {
             ToolTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
             StreamingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
         ]
-        return install(Setup(configuration: configuration, pipeline: pipeline, core: core, plugins: plugins),
+        return install(Setup(configuration: configuration, pipeline: pipeline, core: core, plugins: plugins,
+                             inFlightSpans: spans),
                        registry: registry, bootstrapInstrumentationSystem: bootstrapInstrumentationSystem)
     }
 

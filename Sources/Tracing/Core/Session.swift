@@ -15,6 +15,8 @@ public final class Session: Sendable {
     /// The back end.
     public let backend: any Backend
     private let core: GenerativeCore
+    /// The registry this session fires into.
+    public var registry: HookRegistry { core.registry }
     /// The context the session's work runs in (the `session` span when tracing is on).
     public let context: InstrumentationContext
     private let state: Mutex<(history: [ChatMessage], interactions: Int, closed: Bool)>
