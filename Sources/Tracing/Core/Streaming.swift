@@ -79,6 +79,8 @@ extension GenerativeCore {
                             index += 1
                             continuation.yield(chunk.text)
                         }
+                        // A cancelled iteration ends quietly; it is still not a completed stream.
+                        try Task.checkCancellation()
                     }
                     end(nil)
                     continuation.finish()

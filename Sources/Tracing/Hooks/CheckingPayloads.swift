@@ -4,6 +4,13 @@ public struct ValidationPreCheckPayload: HookPayload {
     public let sessionID: String?
     public let validationID: String
     public var requirements: [String]
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, validationID: String, requirements: [String]) {
+        self.sessionID = sessionID
+        self.validationID = validationID
+        self.requirements = requirements
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.validationPreCheck(&p) }
 }
 
@@ -15,6 +22,15 @@ public struct ValidationPostCheckPayload: HookPayload {
     public let passedCount: Int
     public let failedCount: Int
     public var allPassed: Bool
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, validationID: String, passedCount: Int, failedCount: Int, allPassed: Bool) {
+        self.sessionID = sessionID
+        self.validationID = validationID
+        self.passedCount = passedCount
+        self.failedCount = failedCount
+        self.allPassed = allPassed
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.validationPostCheck(&p) }
 }
 
@@ -26,6 +42,15 @@ public struct SamplingLoopStartPayload: HookPayload {
     public let strategyName: String
     public let requirementCount: Int
     public var loopBudget: Int
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, samplingID: String, strategyName: String, requirementCount: Int, loopBudget: Int) {
+        self.sessionID = sessionID
+        self.samplingID = samplingID
+        self.strategyName = strategyName
+        self.requirementCount = requirementCount
+        self.loopBudget = loopBudget
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingLoopStart(&p) }
 }
 
@@ -38,6 +63,16 @@ public struct SamplingIterationPayload: HookPayload {
     public let allValidationsPassed: Bool
     public let validCount: Int
     public let totalCount: Int
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, samplingID: String, iteration: Int, allValidationsPassed: Bool, validCount: Int, totalCount: Int) {
+        self.sessionID = sessionID
+        self.samplingID = samplingID
+        self.iteration = iteration
+        self.allValidationsPassed = allValidationsPassed
+        self.validCount = validCount
+        self.totalCount = totalCount
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingIteration(&p) }
 }
 
@@ -49,6 +84,15 @@ public struct SamplingRepairPayload: HookPayload {
     public let repairType: String
     public let repairIteration: Int
     public let failedCount: Int
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, samplingID: String, repairType: String, repairIteration: Int, failedCount: Int) {
+        self.sessionID = sessionID
+        self.samplingID = samplingID
+        self.repairType = repairType
+        self.repairIteration = repairIteration
+        self.failedCount = failedCount
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingRepair(&p) }
 }
 
@@ -61,5 +105,15 @@ public struct SamplingLoopEndPayload: HookPayload {
     public let iterationsUsed: Int
     public let failureReason: String?
     public let errorType: String?
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, samplingID: String, success: Bool, iterationsUsed: Int, failureReason: String?, errorType: String?) {
+        self.sessionID = sessionID
+        self.samplingID = samplingID
+        self.success = success
+        self.iterationsUsed = iterationsUsed
+        self.failureReason = failureReason
+        self.errorType = errorType
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingLoopEnd(&p) }
 }

@@ -14,6 +14,18 @@ public struct ComponentPreExecutePayload: HookPayload {
     public var toolCallsEnabled: Bool
     /// The instrumentation context the component's work runs in; a tracing plugin puts its span here.
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, actionID: String, componentType: String, requirements: [String], modelOptions: ModelOptions, format: OutputFormat, toolCallsEnabled: Bool, context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.actionID = actionID
+        self.componentType = componentType
+        self.requirements = requirements
+        self.modelOptions = modelOptions
+        self.format = format
+        self.toolCallsEnabled = toolCallsEnabled
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.componentPreExecute(&p) }
 }
 
@@ -26,6 +38,16 @@ public struct ComponentPostSuccessPayload: HookPayload {
     public let result: GenerationResult
     public let generationCount: Int
     public let latencyMilliseconds: Double
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, actionID: String, componentType: String, result: GenerationResult, generationCount: Int, latencyMilliseconds: Double) {
+        self.sessionID = sessionID
+        self.actionID = actionID
+        self.componentType = componentType
+        self.result = result
+        self.generationCount = generationCount
+        self.latencyMilliseconds = latencyMilliseconds
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.componentPostSuccess(&p) }
 }
 
@@ -39,5 +61,15 @@ public struct ComponentPostErrorPayload: HookPayload {
     /// The error's description. Plugins must not record it unless content capture is on.
     public let errorDescription: String
     public let cancelled: Bool
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, actionID: String, componentType: String, errorType: String, errorDescription: String, cancelled: Bool) {
+        self.sessionID = sessionID
+        self.actionID = actionID
+        self.componentType = componentType
+        self.errorType = errorType
+        self.errorDescription = errorDescription
+        self.cancelled = cancelled
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.componentPostError(&p) }
 }

@@ -20,6 +20,24 @@ public struct GenerationPreCallPayload: HookPayload {
     public var format: OutputFormat
     public var tools: [ToolDefinition]
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, actionID: String?, model: String, provider: String, isRemote: Bool, serverAddress: String?, serverPort: Int?, messages: [ChatMessage], stream: Bool, modelOptions: ModelOptions, format: OutputFormat, tools: [ToolDefinition], context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.actionID = actionID
+        self.model = model
+        self.provider = provider
+        self.isRemote = isRemote
+        self.serverAddress = serverAddress
+        self.serverPort = serverPort
+        self.messages = messages
+        self.stream = stream
+        self.modelOptions = modelOptions
+        self.format = format
+        self.tools = tools
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationPreCall(&p) }
 }
 
@@ -34,6 +52,17 @@ public struct GenerationPostCallPayload: HookPayload {
     public let latencyMilliseconds: Double
     /// Seconds to the first chunk, for streamed generations.
     public let timeToFirstChunk: Double?
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, model: String, provider: String, result: GenerationResult, latencyMilliseconds: Double, timeToFirstChunk: Double?) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.model = model
+        self.provider = provider
+        self.result = result
+        self.latencyMilliseconds = latencyMilliseconds
+        self.timeToFirstChunk = timeToFirstChunk
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationPostCall(&p) }
 }
 
@@ -49,6 +78,18 @@ public struct GenerationErrorPayload: HookPayload {
     public let errorDescription: String
     public let cancelled: Bool
     public let latencyMilliseconds: Double
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, model: String, provider: String, errorType: String, errorDescription: String, cancelled: Bool, latencyMilliseconds: Double) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.model = model
+        self.provider = provider
+        self.errorType = errorType
+        self.errorDescription = errorDescription
+        self.cancelled = cancelled
+        self.latencyMilliseconds = latencyMilliseconds
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationError(&p) }
 }
 
@@ -61,6 +102,16 @@ public struct GenerationEventPayload: HookPayload {
     public let chunkIndex: Int
     public let chunkTextLength: Int
     public let secondsSinceStart: Double
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, eventName: String, chunkIndex: Int, chunkTextLength: Int, secondsSinceStart: Double) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.eventName = eventName
+        self.chunkIndex = chunkIndex
+        self.chunkTextLength = chunkTextLength
+        self.secondsSinceStart = secondsSinceStart
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationEvent(&p) }
 }
 
@@ -77,6 +128,20 @@ public struct GenerationBatchPreCallPayload: HookPayload {
     public let prompts: [String]
     public var modelOptions: ModelOptions
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, model: String, provider: String, isRemote: Bool, serverAddress: String?, serverPort: Int?, prompts: [String], modelOptions: ModelOptions, context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.model = model
+        self.provider = provider
+        self.isRemote = isRemote
+        self.serverAddress = serverAddress
+        self.serverPort = serverPort
+        self.prompts = prompts
+        self.modelOptions = modelOptions
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationBatchPreCall(&p) }
 }
 
@@ -90,6 +155,17 @@ public struct GenerationBatchPostCallPayload: HookPayload {
     public let outputs: [String]
     public let usage: TokenUsage
     public let latencyMilliseconds: Double
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, model: String, provider: String, outputs: [String], usage: TokenUsage, latencyMilliseconds: Double) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.model = model
+        self.provider = provider
+        self.outputs = outputs
+        self.usage = usage
+        self.latencyMilliseconds = latencyMilliseconds
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationBatchPostCall(&p) }
 }
 
@@ -103,5 +179,16 @@ public struct GenerationBatchErrorPayload: HookPayload {
     public let errorType: String
     public let errorDescription: String
     public let cancelled: Bool
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, generationID: String, model: String, provider: String, errorType: String, errorDescription: String, cancelled: Bool) {
+        self.sessionID = sessionID
+        self.generationID = generationID
+        self.model = model
+        self.provider = provider
+        self.errorType = errorType
+        self.errorDescription = errorDescription
+        self.cancelled = cancelled
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.generationBatchError(&p) }
 }

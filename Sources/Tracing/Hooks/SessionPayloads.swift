@@ -9,6 +9,15 @@ public struct SessionPreInitPayload: HookPayload {
     public var modelOptions: ModelOptions
     /// The context session start-up runs in.
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, backendName: String, modelID: String, modelOptions: ModelOptions, context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.backendName = backendName
+        self.modelID = modelID
+        self.modelOptions = modelOptions
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionPreInit(&p) }
 }
 
@@ -19,6 +28,14 @@ public struct SessionPostInitPayload: HookPayload {
     public let modelID: String
     public let provider: String
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, modelID: String, provider: String, context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.modelID = modelID
+        self.provider = provider
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionPostInit(&p) }
 }
 
@@ -27,6 +44,12 @@ public struct SessionResetPayload: HookPayload {
     public static let hook = HookType.sessionReset
     public let sessionID: String?
     public let previousMessageCount: Int
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, previousMessageCount: Int) {
+        self.sessionID = sessionID
+        self.previousMessageCount = previousMessageCount
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionReset(&p) }
 }
 
@@ -37,5 +60,12 @@ public struct SessionCleanupPayload: HookPayload {
     public let interactionCount: Int
     /// The error type that ended the session, if any.
     public let errorType: String?
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, interactionCount: Int, errorType: String?) {
+        self.sessionID = sessionID
+        self.interactionCount = interactionCount
+        self.errorType = errorType
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.sessionCleanup(&p) }
 }

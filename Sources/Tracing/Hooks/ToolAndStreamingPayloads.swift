@@ -8,6 +8,15 @@ public struct ToolPreInvokePayload: HookPayload {
     public var toolCall: ToolCall
     public let toolDescription: String
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, toolInvocationID: String, toolCall: ToolCall, toolDescription: String, context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.toolInvocationID = toolInvocationID
+        self.toolCall = toolCall
+        self.toolDescription = toolDescription
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.toolPreInvoke(&p) }
 }
 
@@ -21,6 +30,17 @@ public struct ToolPostInvokePayload: HookPayload {
     public let success: Bool
     public let errorType: String?
     public let executionMilliseconds: Double
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, toolInvocationID: String, toolCall: ToolCall, output: String?, success: Bool, errorType: String?, executionMilliseconds: Double) {
+        self.sessionID = sessionID
+        self.toolInvocationID = toolInvocationID
+        self.toolCall = toolCall
+        self.output = output
+        self.success = success
+        self.errorType = errorType
+        self.executionMilliseconds = executionMilliseconds
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.toolPostInvoke(&p) }
 }
 
@@ -32,6 +52,15 @@ public struct StreamingStartPayload: HookPayload {
     public let requirementCount: Int
     public let chunkingStrategy: String
     public var context: InstrumentationContext
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, streamingID: String, requirementCount: Int, chunkingStrategy: String, context: InstrumentationContext) {
+        self.sessionID = sessionID
+        self.streamingID = streamingID
+        self.requirementCount = requirementCount
+        self.chunkingStrategy = chunkingStrategy
+        self.context = context
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.streamingStart(&p) }
 }
 
@@ -43,6 +72,15 @@ public struct StreamingEventPayload: HookPayload {
     public let event: String
     public let chunkIndex: Int
     public let textLength: Int
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, streamingID: String, event: String, chunkIndex: Int, textLength: Int) {
+        self.sessionID = sessionID
+        self.streamingID = streamingID
+        self.event = event
+        self.chunkIndex = chunkIndex
+        self.textLength = textLength
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.streamingEvent(&p) }
 }
 
@@ -57,5 +95,17 @@ public struct StreamingEndPayload: HookPayload {
     public let fullTextLength: Int
     public let model: String
     public let provider: String
+    /// Creates the payload (to fire this hook from your own code).
+    public init(sessionID: String?, streamingID: String, success: Bool, failureReason: String?, errorType: String?, fullTextLength: Int, model: String, provider: String) {
+        self.sessionID = sessionID
+        self.streamingID = streamingID
+        self.success = success
+        self.failureReason = failureReason
+        self.errorType = errorType
+        self.fullTextLength = fullTextLength
+        self.model = model
+        self.provider = provider
+    }
+
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.streamingEnd(&p) }
 }

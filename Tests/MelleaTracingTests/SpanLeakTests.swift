@@ -1,0 +1,117 @@
+import Foundation
+import MelleaTracing
+import OTLPExport
+import XCTest
+
+/// The ways the Python system leaked spans, each one a test here.
+final class SpanLeakTests: XCTestCase {
+    func testAnAlreadyComputedOutputStillClosesTheChatSpan() async throws {
+        let harness = TracingHarness()
+        let session = try Session.start(backend: ScriptedBackend(replies: [.text("cached"), .text("cached"), .text("cached")]),
+                                        registry: harness.registry)
+        for _ in 0..<3 { _ = try await session.chat("same question") }
+        session.close()
+        XCTAssertEqual(harness.spans().filter { $0.name.hasPrefix("chat ") }.count, 3)
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    func testTaskCancellationClosesEverySpanAsCancelled() async throws {
+        let harness = TracingHarness()
+        let session = try Session.start(backend: ScriptedBackend(replies: [.delayed(.seconds(30), "never")]),
+                                        registry: harness.registry)
+        let task = Task { try await session.instruct("slow") }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        _ = try? await task.value
+        let chat = try harness.span(named: "chat scripted-model")
+        XCTAssertEqual(chat["error.type"], "cancelled")
+        XCTAssertEqual(chat["gen_ai.response.finish_reasons"], .stringArray(["error"]))
+        XCTAssertEqual(try harness.span(named: "action")["error.type"], "cancelled")
+        session.close()
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    func testAUserPluginFailingOrRefusingOnAClosingHookCannotKeepTheSpanOpen() async throws {
+        let harness = TracingHarness()
+        harness.registry.register(ProbePlugin("stubborn", priority: 1, onPost: { _ in throw HookRefusal("no") }))
+        let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
+        _ = try await session.chat("hi")
+        XCTAssertNotNil(harness.spans().first { $0.name.hasPrefix("chat ") })
+        session.close()
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    func testARefusedCallClosesTheSpansOpenedBeforeTheRefusal() async throws {
+        let harness = TracingHarness()
+        // Runs after the tracing plugin (priority 2000 > 1040), so the chat span is already open.
+        harness.registry.register(ProbePlugin("late-guard", priority: 2000, hooks: [.generationPreCall]) { _, _ in
+            throw HookRefusal("quota exceeded")
+        })
+        let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
+        do { _ = try await session.chat("hi"); XCTFail("refused call must throw") } catch is PluginRefusedError {}
+        let chat = try harness.span(named: "chat scripted-model")
+        XCTAssertEqual(chat["error.type"], "PluginRefusedError")
+        session.close()
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    func testTheInFlightMapIsBoundedAndEndsTheOldestAsAbandoned() throws {
+        let harness = TracingHarness(maxInFlight: 2)
+        for index in 0..<3 {
+            var pre = GenerationPreCallPayload.forTest(generationID: "g\(index)")
+            try harness.registry.fire(&pre)
+        }
+        XCTAssertEqual(harness.setup.inFlightSpans.count, 2)
+        XCTAssertEqual(harness.setup.inFlightSpans.abandonedCount, 1)
+        let abandoned = try harness.span(named: "chat m")
+        XCTAssertEqual(abandoned["error.type"], "abandoned")
+    }
+
+    func testAStreamTheConsumerAbandonsIsClosed() async throws {
+        let harness = TracingHarness()
+        // The back end sends one chunk, then would take 30 s for the rest; the consumer stops after one.
+        let session = try Session.start(backend: ScriptedBackend(replies: [.delayed(.seconds(30), "rest")]),
+                                        registry: harness.registry)
+        for try await _ in session.stream("count") { break }
+        let closed = await eventually { harness.inFlight == 1 }
+        XCTAssertTrue(closed, "stream and chat spans must close; in flight: \(harness.inFlight)")
+        let stream = try harness.span(named: "stream")
+        XCTAssertEqual(stream["mellea.streaming.success"], .bool(false))
+        XCTAssertEqual(stream["error.type"], "cancelled")
+        session.close()
+    }
+
+    func testACompletedStreamRecordsTheFirstTokenAndStreamingAttributes() async throws {
+        let harness = TracingHarness()
+        let session = try Session.start(backend: ScriptedBackend(replies: [.text("a b c", GenerationMetadata(finishReasons: ["stop"]))]),
+                                        registry: harness.registry)
+        var text = ""
+        for try await chunk in session.stream("go") { text += chunk }
+        XCTAssertEqual(text, "a b c ")
+        let chat = try harness.span(named: "chat scripted-model")
+        let stream = try harness.span(named: "stream")
+        XCTAssertEqual(chat.parentSpanID, stream.spanID)
+        XCTAssertEqual(chat["gen_ai.request.stream"], .bool(true))
+        XCTAssertNotNil(chat["gen_ai.response.time_to_first_chunk"])
+        XCTAssertEqual(chat.events.first?.name, "gen_ai.content.first_token")
+        XCTAssertEqual(stream["mellea.streaming.success"], .bool(true))
+        session.close()
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    private func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<200 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+}
+
+extension GenerationPreCallPayload {
+    static func forTest(generationID: String) -> GenerationPreCallPayload {
+        GenerationPreCallPayload(sessionID: nil, generationID: generationID, actionID: nil, model: "m", provider: "p",
+                                 isRemote: true, serverAddress: nil, serverPort: nil, messages: [], stream: false,
+                                 modelOptions: ModelOptions(), format: .text, tools: [], context: .topLevel)
+    }
+}
