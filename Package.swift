@@ -39,7 +39,7 @@ let package = Package(
         ),
         .executableTarget(name: "mellea-trace", dependencies: ["OTLPExport", "MelleaTracing"]),
         .executableTarget(name: "trace-bench", dependencies: ["OTLPExport", "MelleaTracing"]),
-        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC"]),
+        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC", "MelleaTracing"]),
         .testTarget(name: "MelleaTracingTests", dependencies: ["MelleaTracing", "OTLPExport"]),
     ],
     swiftLanguageModes: [.v6]
