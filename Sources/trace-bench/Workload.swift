@@ -1,47 +1,55 @@
 import Foundation
+import MelleaTracing
 import OTLPExport
+import Tracing
 
-/// The chat span of WORKLOAD.md: 10 attributes, one event, child of a long-lived "action" span.
+/// The chat span of WORKLOAD.md: 10 attributes, one event, child of a long-lived "action" span,
+/// made through the span API the tracing plugins use (``TracerCore`` and ``SpanBuilder``).
 struct ChatSpanWorkload: Sendable {
-    let scope = InstrumentationScope(name: "mellea.backend", version: Resource.sdkVersion)
     let conversationID = "5f0c6e52-3f0e-4c8e-9a51-0d2c1b7a9e11"
 
-    struct Parent: Sendable {
-        let traceID: TraceID
-        let spanID: SpanID
+    func parent(_ core: TracerCore) -> SpanContext {
+        let action = core.startSpan("action", parent: nil)
+        return action.context
     }
-
-    func parent() -> Parent { Parent(traceID: .random(), spanID: .random()) }
 
     @inline(__always)
-    func chatSpan(_ index: Int, parent: Parent) -> SpanRecord {
-        let start = wallClockNanoseconds()
-        let attributes: [Attribute] = [
-            Attribute("gen_ai.operation.name", "chat"),
-            Attribute("gen_ai.provider.name", "openai"),
-            Attribute("gen_ai.request.model", "granite-3.3-8b"),
-            Attribute("gen_ai.request.temperature", .double(0.7)),
-            Attribute("gen_ai.request.max_tokens", .int(512)),
-            Attribute("gen_ai.response.id", .string("chatcmpl-\(index)")),
-            Attribute("gen_ai.response.finish_reasons", .stringArray(["stop"])),
-            Attribute("gen_ai.usage.input_tokens", .int(123)),
-            Attribute("gen_ai.usage.output_tokens", .int(456)),
-            Attribute("gen_ai.conversation.id", .string(conversationID)),
-        ]
-        let event = SpanEvent(name: "gen_ai.content.first_token", timeUnixNano: wallClockNanoseconds(),
-                              attributes: [Attribute("gen_ai.server.time_to_first_token", .double(0.042))])
-        return SpanRecord(traceID: parent.traceID, spanID: IDGenerator.spanID(), parentSpanID: parent.spanID,
-                          name: "chat granite-3.3-8b", kind: .client,
-                          startTimeUnixNano: start, endTimeUnixNano: wallClockNanoseconds(),
-                          attributes: attributes, events: [event], scope: scope)
+    func chatSpan(_ index: Int, core: TracerCore, parent: SpanContext) {
+        let span = core.startSpan("chat granite-3.3-8b", kind: .client, parent: parent)
+        span.appendAttribute("gen_ai.operation.name", "chat")
+        span.appendAttribute("gen_ai.provider.name", "openai")
+        span.appendAttribute("gen_ai.request.model", "granite-3.3-8b")
+        span.appendAttribute("gen_ai.request.temperature", .double(0.7))
+        span.appendAttribute("gen_ai.request.max_tokens", .int(512))
+        span.appendAttribute("gen_ai.response.id", .string("chatcmpl-\(index)"))
+        span.appendAttribute("gen_ai.response.finish_reasons", .stringArray(["stop"]))
+        span.appendAttribute("gen_ai.usage.input_tokens", .int(123))
+        span.appendAttribute("gen_ai.usage.output_tokens", .int(456))
+        span.appendAttribute("gen_ai.conversation.id", .string(conversationID))
+        span.addEvent("gen_ai.content.first_token", attributes: [Attribute("gen_ai.server.time_to_first_token", .double(0.042))])
+        span.end()
     }
-}
 
-@inline(__always)
-func wallClockNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    /// The same span through apple/swift-distributed-tracing's generic API on the library's tracer.
+    @inline(__always)
+    func chatSpanDT(_ index: Int, tracer: MelleaTracer, parent: InstrumentationContext) {
+        let span = tracer.startSpan("chat granite-3.3-8b", context: parent, ofKind: .client)
+        span.updateAttributes { attributes in
+            attributes["gen_ai.operation.name"] = "chat"
+            attributes["gen_ai.provider.name"] = "openai"
+            attributes["gen_ai.request.model"] = "granite-3.3-8b"
+            attributes["gen_ai.request.temperature"] = 0.7
+            attributes["gen_ai.request.max_tokens"] = 512
+            attributes["gen_ai.response.id"] = "chatcmpl-\(index)"
+            attributes["gen_ai.response.finish_reasons"] = ["stop"]
+            attributes["gen_ai.usage.input_tokens"] = 123
+            attributes["gen_ai.usage.output_tokens"] = 456
+            attributes["gen_ai.conversation.id"] = conversationID
+        }
+        span.addEvent(Tracing.SpanEvent(name: "gen_ai.content.first_token",
+                                        attributes: ["gen_ai.server.time_to_first_token": 0.042]))
+        span.end()
+    }
 }
 
 func peakRSSMegabytes() -> Int {

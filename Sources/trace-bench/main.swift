@@ -3,7 +3,9 @@
 //
 //   swift run -c release trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W2]
 import Foundation
+import MelleaTracing
 import OTLPExport
+import Tracing
 
 struct Options {
     var endpoint: String?
@@ -28,7 +30,7 @@ struct Options {
                 runs = n
             case "--only": only = try value().uppercased()
             case "-h", "--help":
-                print("usage: trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W2]")
+                print("usage: trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W1-DT|W2|W3]")
                 exit(0)
             default: throw BenchError("unknown argument '\(argument)'")
             }
@@ -71,9 +73,10 @@ let workload = ChatSpanWorkload()
 @MainActor func received() -> Int? { receiver?.report().spans }
 
 func produceW2(_ processor: BatchSpanProcessor, _ workload: ChatSpanWorkload, threads: Int, perThread: Int) {
-    let parent = workload.parent()
+    let core = TracerCore(processor: processor)
+    let parent = workload.parent(core)
     DispatchQueue.concurrentPerform(iterations: threads) { thread in
-        for i in 0..<perThread { processor.onEnd(workload.chatSpan(thread * perThread + i, parent: parent)) }
+        for i in 0..<perThread { workload.chatSpan(thread * perThread + i, core: core, parent: parent) }
     }
 }
 
@@ -83,9 +86,10 @@ if options.only == nil || options.only == "W1" {
     for _ in 0..<options.runs {
         let processor = pipeline([:])
         let before = received() ?? 0
-        let parent = workload.parent()
+        let core = TracerCore(processor: processor)
+        let parent = workload.parent(core)
         let start = ContinuousClock.now
-        for i in 0..<options.spans { processor.onEnd(workload.chatSpan(i, parent: parent)) }
+        for i in 0..<options.spans { workload.chatSpan(i, core: core, parent: parent) }
         let elapsed = ContinuousClock.now - start
         processor.shutdown(timeout: .seconds(60))
         let stats = processor.statistics
@@ -95,6 +99,26 @@ if options.only == nil || options.only == "W1" {
     }
     let median = runs.sorted { $0.ns < $1.ns }[runs.count / 2]
     print("W1 ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
+}
+
+// W1-DT: the same loop through apple/swift-distributed-tracing's API on the library's tracer.
+if options.only == nil || options.only == "W1-DT" {
+    var runs: [(ns: Double, dropped: Int, received: Int?)] = []
+    for _ in 0..<options.runs {
+        let processor = pipeline([:])
+        let before = received() ?? 0
+        let tracer = MelleaTracer(core: TracerCore(processor: processor))
+        let parent = tracer.startSpan("action").context
+        let start = ContinuousClock.now
+        for i in 0..<options.spans { workload.chatSpanDT(i, tracer: tracer, parent: parent) }
+        let elapsed = ContinuousClock.now - start
+        processor.shutdown(timeout: .seconds(60))
+        let stats = processor.statistics
+        let got = (receiver?.waitForSpans(before + stats.exported)).map { $0 - before }
+        runs.append((Double(elapsed.nanoseconds) / Double(options.spans), stats.dropped, got))
+    }
+    let median = runs.sorted { $0.ns < $1.ns }[runs.count / 2]
+    print("W1-DT ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
 }
 
 // W2: four producers, 250,000 spans each, a queue that never drops; delivered spans per second.
@@ -116,12 +140,29 @@ if options.only == nil || options.only == "W2" {
     print("W2 spans_per_s=\(Int((Double(delivered) / seconds).rounded())) received=\(got.map(String.init) ?? "n/a") peak_rss_mb=\(peakRSSMegabytes())")
     FileHandle.standardError.write(Data("W2: \(stats) elapsed=\(elapsed) receiver_cpu_s=\((receiver?.report().cpuSeconds ?? 0) - cpuBefore)\n".utf8))
 }
+// W3: an instrumented generation call when nobody listens.
+if options.only == nil || options.only == "W3" {
+    let cost = await measureDisabledCost(calls: 2_000_000)
+    print("W3 ns_per_call=\(String(format: "%.1f", cost.perCall))")
+    FileHandle.standardError.write(Data("W3: direct=\(cost.direct) ns, through the core=\(cost.throughCore) ns\n".utf8))
+}
 receiver?.stop()
+
+// W0 (diagnostic, not in WORKLOAD.md): the producer path alone, into a processor that drops
+// everything at once — the floor under W1 on this machine.
 if options.only == "W0" {
-    let parent = workload.parent()
-    var sink = 0
-    let start = ContinuousClock.now
-    for i in 0..<options.spans { sink &+= Int(workload.chatSpan(i, parent: parent).endTimeUnixNano & 1) }
-    let elapsed = ContinuousClock.now - start
-    print("W0 construct-only ns_per_span=\(Double(elapsed.nanoseconds) / Double(options.spans)) \(sink)")
+    final class DiscardingProcessor: SpanProcessor {
+        func onEnd(_ span: SpanRecord) {}
+        func forceFlush(timeout: Duration) -> Bool { true }
+        func shutdown(timeout: Duration) -> Bool { true }
+    }
+    let core = TracerCore(processor: DiscardingProcessor())
+    let parent = workload.parent(core)
+    var runs: [Double] = []
+    for _ in 0..<options.runs {
+        let start = ContinuousClock.now
+        for i in 0..<options.spans { workload.chatSpan(i, core: core, parent: parent) }
+        runs.append(Double((ContinuousClock.now - start).nanoseconds) / Double(options.spans))
+    }
+    print("W0 producer-only ns_per_span=\(Int(runs.sorted()[runs.count / 2].rounded()))")
 }

@@ -13,10 +13,18 @@ public struct GenerativeCore: Sendable {
     /// Creates a core firing into `registry`.
     public init(registry: HookRegistry = .shared) { self.registry = registry }
 
-    /// One chat generation with its hooks.
+    /// One chat generation with its hooks. When nobody listens, this is one atomic load and a
+    /// direct call of the back end (inlined into the caller).
+    @inlinable
     public func generate(_ backend: any Backend, _ request: GenerationRequest, sessionID: String? = nil,
                          actionID: String? = nil) async throws -> GenerationResult {
         guard registry.isListening(.generationPreCall) else { return try await backend.generate(request) }
+        return try await generateWithHooks(backend, request, sessionID: sessionID, actionID: actionID)
+    }
+
+    @usableFromInline
+    func generateWithHooks(_ backend: any Backend, _ request: GenerationRequest, sessionID: String?,
+                           actionID: String?) async throws -> GenerationResult {
         let generationID = UUID().uuidString
         var pre = GenerationPreCallPayload(
             sessionID: sessionID, generationID: generationID, actionID: actionID, model: backend.modelID,

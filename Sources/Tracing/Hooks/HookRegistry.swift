@@ -24,7 +24,7 @@ public final class HookRegistry: Sendable {
         init(_ registrations: [Registration]) { self.registrations = registrations }
     }
 
-    private let mask = ManagedAtomic<UInt64>(0)
+    @usableFromInline let mask = ManagedAtomic<UInt64>(0)
     private let snapshot = ManagedAtomic<Snapshot>(Snapshot([]))
     private let writer = Mutex<Int>(0)
     /// Where failures of plugins are reported.
@@ -34,7 +34,7 @@ public final class HookRegistry: Sendable {
     public init(diagnostics: Diagnostics = .standardError) { self.diagnostics = diagnostics }
 
     /// Whether any plugin listens to `hook`: one atomic load.
-    @inline(__always)
+    @inlinable
     public func isListening(_ hook: HookType) -> Bool {
         mask.load(ordering: .relaxed) & hook.bit != 0
     }

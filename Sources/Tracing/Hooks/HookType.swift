@@ -10,7 +10,7 @@ public enum HookType: Int, CaseIterable, Sendable {
     case streamingStart, streamingEvent, streamingEnd
 
     /// This hook's bit in the registry's "who listens" mask.
-    @inline(__always)
+    @inlinable
     public var bit: UInt64 { 1 << UInt64(rawValue) }
 
     /// Hooks that open an operation; only these may be refused by a plugin.

@@ -80,15 +80,14 @@ public final class MelleaSpan: Tracing.Span {
     public var isRecording: Bool { lock.withLock { _ in builder.map { $0.isRecording && !$0.hasEnded } ?? false } }
 
     public var attributes: SpanAttributes {
-        get { SpanAttributes() }
-        set {
+        get {
             lock.withLock { _ in
-                guard let builder else { return }
-                newValue.forEach { key, value in
-                    if let converted = AttributeValue(value) { builder.setAttribute(key, converted) }
-                }
+                var result = SpanAttributes()
+                for attribute in builder?.currentAttributes ?? [] { result[attribute.key] = SpanAttribute(attribute.value) }
+                return result
             }
         }
+        set { lock.withLock { _ in builder?.replaceAttributes(Attribute.converting(newValue)) } }
     }
 
     public func setStatus(_ status: Tracing.SpanStatus) {
@@ -157,6 +156,22 @@ extension AttributeValue {
         case .stringConvertible(let v): self = .string(v.description)
         case .stringConvertibleArray(let v): self = .stringArray(v.map(\.description))
         default: return nil
+        }
+    }
+}
+
+extension SpanAttribute {
+    init(_ value: AttributeValue) {
+        switch value {
+        case .string(let v): self = .string(v)
+        case .bool(let v): self = .bool(v)
+        case .int(let v): self = .int64(v)
+        case .double(let v): self = .double(v)
+        case .stringArray(let v): self = .stringArray(v)
+        case .boolArray(let v): self = .boolArray(v)
+        case .intArray(let v): self = .int64Array(v)
+        case .doubleArray(let v): self = .doubleArray(v)
+        case .bytes(let v): self = .string(v.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
         }
     }
 }

@@ -6,6 +6,9 @@ import Tracing
 /// Tracing plugins hand a builder from the hook that opens a span to the hook that closes it,
 /// never using it from two threads at once; that discipline is what `@unchecked Sendable` states.
 /// For the thread-safe swift-distributed-tracing `Span`, see ``MelleaSpan``.
+///
+/// Exclusivity is not checked at run time on its storage: the single-owner rule above is what
+/// guarantees it, and the checks would cost more than the rest of the span.
 public final class SpanBuilder: @unchecked Sendable {
     /// The span's identity.
     public let context: SpanContext
@@ -14,19 +17,22 @@ public final class SpanBuilder: @unchecked Sendable {
     /// Whether the span is recorded (false when the sampler said no).
     public let isRecording: Bool
     /// The span's name; it may change until the span ends.
-    public var name: String
+    @exclusivity(unchecked) public var name: String
     /// The span's kind.
     public let kind: OTLPExport.SpanKind
     private let core: TracerCore
     private let parentIsRemote: Bool?
     private let startTime: UInt64
-    private var attributes: [Attribute] = []
-    private var events: [OTLPExport.SpanEvent] = []
-    private var links: [OTLPExport.SpanLink] = []
-    private var status: OTLPExport.SpanStatus = .unset
-    private var droppedAttributes: UInt32 = 0
-    private var droppedEvents: UInt32 = 0
-    private(set) var hasEnded = false
+    @usableFromInline let attributeLimit: Int
+    @usableFromInline let eventLimit: Int
+    @usableFromInline let valueLengthLimit: Int?
+    @exclusivity(unchecked) @usableFromInline var attributes: [Attribute] = []
+    @exclusivity(unchecked) @usableFromInline var events: [OTLPExport.SpanEvent] = []
+    @exclusivity(unchecked) private var links: [OTLPExport.SpanLink] = []
+    @exclusivity(unchecked) private var status: OTLPExport.SpanStatus = .unset
+    @exclusivity(unchecked) @usableFromInline var droppedAttributes: UInt32 = 0
+    @exclusivity(unchecked) @usableFromInline var droppedEvents: UInt32 = 0
+    @exclusivity(unchecked) @usableFromInline private(set) var hasEnded = false
 
     init(core: TracerCore, name: String, kind: OTLPExport.SpanKind, parent: SpanContext?, startTime: UInt64) {
         self.core = core
@@ -40,16 +46,19 @@ public final class SpanBuilder: @unchecked Sendable {
         parentIsRemote = parent.map(\.isRemote)
         isRecording = sampled
         self.startTime = startTime
+        attributeLimit = core.limits.attributeCount
+        eventLimit = core.limits.eventCount
+        valueLengthLimit = core.limits.attributeValueLength
         if sampled { attributes.reserveCapacity(12) }
     }
 
     /// Sets (or replaces) an attribute, within the span limits.
     public func setAttribute(_ key: String, _ value: AttributeValue) {
         guard isRecording, !hasEnded else { return }
-        let value = core.limits.truncate(value)
+        let value = valueLengthLimit == nil ? value : SpanLimits.truncate(value, to: valueLengthLimit!)
         if let index = attributes.firstIndex(where: { $0.key == key }) {
             attributes[index] = Attribute(key, value)
-        } else if attributes.count < core.limits.attributeCount {
+        } else if attributes.count < attributeLimit {
             attributes.append(Attribute(key, value))
         } else {
             droppedAttributes += 1
@@ -57,23 +66,34 @@ public final class SpanBuilder: @unchecked Sendable {
     }
 
     /// Appends an attribute known not to be set yet (no duplicate check): the fastest path.
-    @inline(__always)
+    @inlinable
     public func appendAttribute(_ key: String, _ value: AttributeValue) {
         guard isRecording, !hasEnded else { return }
-        if attributes.count < core.limits.attributeCount {
-            attributes.append(Attribute(key, core.limits.truncate(value)))
+        if attributes.count < attributeLimit {
+            attributes.append(Attribute(key, valueLengthLimit == nil ? value : SpanLimits.truncate(value, to: valueLengthLimit!)))
         } else {
-            droppedAttributes += 1
+            droppedAttributes &+= 1
         }
+    }
+
+    /// Every attribute set so far.
+    public var currentAttributes: [Attribute] { attributes }
+
+    /// Replaces every attribute (within the limits).
+    public func replaceAttributes(_ new: [Attribute]) {
+        guard isRecording, !hasEnded else { return }
+        attributes.removeAll(keepingCapacity: true)
+        for attribute in new { setAttribute(attribute.key, attribute.value) }
     }
 
     /// The attribute value for `key`, if set.
     public func attribute(_ key: String) -> AttributeValue? { attributes.first { $0.key == key }?.value }
 
     /// Adds an event at `time` (now by default).
+    @inlinable
     public func addEvent(_ name: String, attributes: [Attribute] = [], at time: UInt64? = nil) {
         guard isRecording, !hasEnded else { return }
-        guard events.count < core.limits.eventCount else { droppedEvents += 1; return }
+        guard events.count < eventLimit else { droppedEvents &+= 1; return }
         events.append(OTLPExport.SpanEvent(name: name, timeUnixNano: time ?? WallClock.now(), attributes: attributes))
     }
 

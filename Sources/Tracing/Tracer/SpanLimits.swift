@@ -28,9 +28,8 @@ public struct SpanLimits: Sendable, Equatable {
         return limits
     }
 
-    @inline(__always)
-    func truncate(_ value: AttributeValue) -> AttributeValue {
-        guard let limit = attributeValueLength else { return value }
+    /// `value` with its strings cut to `limit` characters.
+    public static func truncate(_ value: AttributeValue, to limit: Int) -> AttributeValue {
         switch value {
         case .string(let s) where s.count > limit: return .string(String(s.prefix(limit)))
         case .stringArray(let a) where a.contains(where: { $0.count > limit }):

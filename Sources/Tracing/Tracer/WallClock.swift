@@ -5,7 +5,7 @@ import Glibc
 /// Nanoseconds since the Unix epoch.
 public enum WallClock {
     /// The current time.
-    @inline(__always)
+    @inlinable
     public static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
