@@ -27,7 +27,8 @@
 #define MAX_REQUEST_BYTES (64 * 1024 * 1024)
 #define SLOTS_PER_QUEUE 16
 #define ARENA_INITIAL_BYTES ((size_t)1 << 20)
-#define ARENA_MAX_KEPT_BYTES ((size_t)256 << 20) // the main block never grows beyond this
+#define ARENA_MAX_KEPT_BYTES ((size_t)32 << 20) // bigger requests use extra chunks each time
+#define FLAT_MAX_KEPT_BYTES ((size_t)32 << 20)  // a bigger join buffer is freed after use
 #define ARENA_ALIGN ((size_t)16)
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest export_request;
@@ -259,6 +260,11 @@ static int decode_and_count(poller *p, grpc_byte_buffer *payload) {
     }
     arena_reset(&p->arena);
     if (has_owned) grpc_slice_unref(owned);
+    if (p->flat_cap > FLAT_MAX_KEPT_BYTES) {
+        free(p->flat);
+        p->flat = NULL;
+        p->flat_cap = 0;
+    }
     if (req != NULL) {
         atomic_fetch_add_explicit(&s->spans, spans, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->bytes, (uint64_t)len, memory_order_relaxed);

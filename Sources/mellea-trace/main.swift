@@ -1,57 +1,56 @@
-// mellea-trace: exports a sample GenAI trace (session > action > chat) through the export
-// pipeline the environment configures; prints it to the console when no OTLP endpoint is set.
+// mellea-trace: runs a small scripted GenAI session (start_session, session > action > chat,
+// a tool call, a streamed reply) through the tracing layer and the export pipeline the
+// environment configures. Without MELLEA_TRACES_* set, it traces to the OTLP endpoint when
+// OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set, and prints the spans otherwise.
 import Foundation
+import MelleaTracing
 import OTLPExport
 
-let diagnostics = Diagnostics.standardError
-let env = EnvironmentReader(diagnostics: diagnostics)
-let pipeline = ExportPipeline.fromEnvironment(env, resource: .fromEnvironment(env, defaultServiceName: "mellea-trace"),
-                                              preferConsoleWithoutEndpoint: true)
+nonisolated(unsafe) var variables = ProcessInfo.processInfo.environment  // main thread only
+func isSet(_ name: String) -> Bool { !(variables[name] ?? "").isEmpty }
+if !isSet("MELLEA_TRACES_ENABLED") && !isSet("MELLEA_TRACE_ENABLED") { variables["MELLEA_TRACES_ENABLED"] = "true" }
+if !isSet("MELLEA_TRACES_OTLP") && !isSet("MELLEA_TRACES_CONSOLE") && !isSet("OTEL_TRACES_EXPORTER") {
+    let endpoint = isSet("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || isSet("OTEL_EXPORTER_OTLP_ENDPOINT")
+    variables[endpoint ? "MELLEA_TRACES_OTLP" : "MELLEA_TRACES_CONSOLE"] = "true"
+}
+if !isSet("OTEL_SERVICE_NAME") { variables["OTEL_SERVICE_NAME"] = "mellea-trace" }
 
-func now() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1_000_000_000) }
-
-let scope = InstrumentationScope(name: "mellea.application", version: Resource.sdkVersion)
-let backendScope = InstrumentationScope(name: "mellea.backend", version: Resource.sdkVersion)
-let trace = TraceID.random()
-let session = SpanID.random(), action = SpanID.random(), chat = SpanID.random()
-let conversation = UUID().uuidString.lowercased()
-let start = now()
-
-let spans = [
-    SpanRecord(traceID: trace, spanID: chat, parentSpanID: action, name: "chat granite-3.3-8b", kind: .client,
-               startTimeUnixNano: start + 2_000_000, endTimeUnixNano: start + 42_000_000,
-               attributes: [
-                   Attribute("gen_ai.operation.name", "chat"),
-                   Attribute("gen_ai.provider.name", "openai"),
-                   Attribute("gen_ai.request.model", "granite-3.3-8b"),
-                   Attribute("gen_ai.request.temperature", .double(0.7)),
-                   Attribute("gen_ai.request.max_tokens", .int(512)),
-                   Attribute("gen_ai.response.id", "chatcmpl-1"),
-                   Attribute("gen_ai.response.finish_reasons", .stringArray(["stop"])),
-                   Attribute("gen_ai.usage.input_tokens", .int(123)),
-                   Attribute("gen_ai.usage.output_tokens", .int(456)),
-                   Attribute("gen_ai.conversation.id", .string(conversation)),
-               ],
-               events: [SpanEvent(name: "gen_ai.content.first_token", timeUnixNano: start + 10_000_000,
-                                  attributes: [Attribute("gen_ai.server.time_to_first_token", .double(0.008))])],
-               scope: backendScope),
-    SpanRecord(traceID: trace, spanID: action, parentSpanID: session, name: "action",
-               startTimeUnixNano: start + 1_000_000, endTimeUnixNano: start + 43_000_000,
-               attributes: [Attribute("mellea.component.type", "Instruction")], scope: scope),
-    SpanRecord(traceID: trace, spanID: session, name: "session", startTimeUnixNano: start,
-               endTimeUnixNano: start + 44_000_000,
-               attributes: [Attribute("mellea.session.id", .string(conversation))], scope: scope),
-]
-
-if pipeline.processors.isEmpty {
-    print("tracing is disabled (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none): nothing exported")
+let setup = TracingSystem.bootstrap(environment: EnvironmentReader(variables))
+guard setup.isEnabled else {
+    print("tracing is off (see the message above): nothing exported")
     exit(0)
 }
-for span in spans { pipeline.onEnd(span) }
-let clean = pipeline.shutdown(timeout: .seconds(10))
-for (index, processor) in pipeline.processors.enumerated() {
-    print("exporter \(index + 1): \(processor.statistics)")
+
+let backend = ScriptedBackend(model: "granite-3.3-8b", provider: "openai", serverAddress: "127.0.0.1", serverPort: 8000, replies: [
+    .text("Paris is the capital of France.", GenerationMetadata(
+        responseID: "chatcmpl-1", responseModel: "granite-3.3-8b", finishReasons: ["stop"],
+        usage: TokenUsage(inputTokens: 24, outputTokens: 8, cacheReadInputTokens: 16))),
+    .text("It is sunny in Paris today.", GenerationMetadata(responseID: "chatcmpl-2", finishReasons: ["stop"],
+                                                            usage: TokenUsage(inputTokens: 40, outputTokens: 9))),
+])
+do {
+    let session = try Session.start(backend: backend, systemPrompt: "Answer in one sentence.")
+    _ = try session.instructBlocking("What is the capital of France?", options: ModelOptions(temperature: 0.2, maxTokens: 64))
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        _ = try? await session.invokeTool(ToolCall(id: "call_1", name: "get_weather", argumentsJSON: "{\"city\":\"Paris\"}"),
+                                          description: "Current weather by city") { _ in "sunny, 21 °C" }
+        for try await _ in session.stream("And the weather?") {}
+        done.signal()
+    }
+    done.wait()
+    session.close()
+    print("session \(session.id) traced")
+} catch {
+    print("the demo session failed: \(error)")
 }
-let delivered = clean && pipeline.processors.allSatisfy { $0.statistics.dropped == 0 }
-print("trace \(trace): \(delivered ? "delivered" : "NOT delivered (see the counts above)")")
+let pipeline = setup.pipeline
+let clean = TracingSystem.shutdown(timeout: .seconds(10))
+var delivered = clean
+for (index, processor) in pipeline.processors.enumerated() {
+    let stats = processor.statistics
+    print("exporter \(index + 1): \(stats)")
+    delivered = delivered && stats.dropped == 0 && stats.exported == stats.produced
+}
+print(delivered ? "every span delivered" : "NOT every span was delivered (see the counts above)")
 exit(delivered ? 0 : 1)
