@@ -1,4 +1,5 @@
 import Foundation
+import OTLPExport
 
 /// scripts/otlp_receiver.py in count-only mode, reporting into a file.
 final class BenchReceiver {
@@ -12,19 +13,29 @@ final class BenchReceiver {
         var cpuSeconds = 0.0
     }
 
-    static func start() throws -> BenchReceiver { try BenchReceiver() }
+    /// The receiver this benchmark runs: native (this executable with `--serve-receiver`, gRPC core +
+    /// protobuf-c) or the Python one (`scripts/otlp_receiver.py`, grpcio + opentelemetry-proto).
+    enum Kind: String { case native, python }
 
-    private init() throws {
-        let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let python = ProcessInfo.processInfo.environment["MELLEA_BENCH_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
-        let script = root.appendingPathComponent("scripts/otlp_receiver.py").path
-        guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
-            throw BenchError("run from the repository root after scripts/setup.sh (needs \(python) and \(script)), or pass --endpoint URL")
-        }
+    static func start(_ kind: Kind) throws -> BenchReceiver { try BenchReceiver(kind) }
+
+    private init(_ kind: Kind) throws {
         reportFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-report-\(UUID().uuidString).json")
         process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--count-only", "--report-file", reportFile.path, "--port", "0"]
+        switch kind {
+        case .native:
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            process.arguments = ["--serve-receiver", reportFile.path]
+        case .python:
+            let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            let python = ProcessInfo.processInfo.environment["MELLEA_BENCH_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
+            let script = root.appendingPathComponent("scripts/otlp_receiver.py").path
+            guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
+                throw BenchError("run from the repository root after scripts/setup.sh (needs \(python) and \(script)), or pass --endpoint URL")
+            }
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [script, "--count-only", "--report-file", reportFile.path, "--port", "0"]
+        }
         let stdout = Pipe()
         process.standardOutput = stdout
         try process.run()
@@ -63,6 +74,41 @@ final class BenchReceiver {
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        let end = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// `trace-bench --serve-receiver FILE`: the native receiver as a child process, reporting its
+/// counts and its own CPU time into FILE (the same format as the Python receiver's report).
+func serveReceiver(reportPath: String) -> Never {
+    let receiver: OTLPCountingReceiver
+    do { receiver = try OTLPCountingReceiver(address: "127.0.0.1:0", threads: 2) } catch {
+        FileHandle.standardError.write(Data("receiver: \(error)\n".utf8))
+        exit(2)
+    }
+    func writeReport() {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let json = "{\"requests\": \(receiver.requests), \"spans\": \(receiver.spans), \"failed_requests\": \(receiver.failures), \"cpu_seconds\": \(cpu)}"
+        let temporary = reportPath + ".tmp"
+        FileManager.default.createFile(atPath: temporary, contents: Data(json.utf8))
+        rename(temporary, reportPath)
+    }
+    writeReport()
+    FileHandle.standardOutput.write(Data("LISTENING \(receiver.port)\n".utf8))
+    signal(SIGTERM, SIG_IGN)
+    let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+    terminate.setEventHandler {
+        writeReport()
+        receiver.stop()
+        exit(0)
+    }
+    terminate.resume()
+    while true {
+        writeReport()
+        usleep(2_000)
     }
 }

@@ -1,7 +1,9 @@
 // trace-bench: the workloads of shared/bench/WORKLOAD.md against an OTLP/gRPC receiver on
-// 127.0.0.1 (scripts/otlp_receiver.py in count-only mode, started here) or --endpoint URL.
+// 127.0.0.1 that it starts itself — by default a native one (this executable re-run with
+// --serve-receiver: gRPC core's server and a full protobuf-c decode of every request), or the
+// Python one with --python-receiver — or against --endpoint URL.
 //
-//   swift run -c release trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W2]
+//   swift run -c release trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W1-DT|W2|W3]
 import Foundation
 import MelleaTracing
 import OTLPExport
@@ -12,6 +14,7 @@ struct Options {
     var spans = 1_000_000
     var runs = 5
     var only: String?
+    var receiver = BenchReceiver.Kind.native
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -29,8 +32,10 @@ struct Options {
                 guard let n = Int(try value()), n > 0 else { throw BenchError("--runs expects a positive integer") }
                 runs = n
             case "--only": only = try value().uppercased()
+            case "--python-receiver": receiver = .python
+            case "--serve-receiver": serveReceiver(reportPath: try value())
             case "-h", "--help":
-                print("usage: trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W1-DT|W2|W3]")
+                print("usage: trace-bench [--endpoint URL] [--spans N] [--runs N] [--only W1|W1-DT|W2|W3] [--python-receiver]")
                 exit(0)
             default: throw BenchError("unknown argument '\(argument)'")
             }
@@ -55,7 +60,7 @@ if let given = options.endpoint {
     receiver = nil
     endpoint = given
 } else {
-    do { receiver = try BenchReceiver.start() } catch {
+    do { receiver = try BenchReceiver.start(options.receiver) } catch {
         FileHandle.standardError.write(Data("trace-bench: \(error)\n".utf8))
         exit(2)
     }
@@ -165,4 +170,25 @@ if options.only == "W0" {
         runs.append(Double((ContinuousClock.now - start).nanoseconds) / Double(options.spans))
     }
     print("W0 producer-only ns_per_span=\(Int(runs.sorted()[runs.count / 2].rounded()))")
+}
+
+// ENCODE (diagnostic): protobuf-c encoding of 512-span batches alone.
+if options.only == "ENCODE" {
+    final class Collector: SpanProcessor, @unchecked Sendable {
+        var spans: [SpanRecord] = []
+        func onEnd(_ span: SpanRecord) { spans.append(span) }
+        func forceFlush(timeout: Duration) -> Bool { true }
+        func shutdown(timeout: Duration) -> Bool { true }
+    }
+    let collector = Collector()
+    let core = TracerCore(processor: collector)
+    let parent = workload.parent(core)
+    for i in 0..<512 { workload.chatSpan(i, core: core, parent: parent) }
+    let batch = Array(collector.spans.suffix(512))
+    let encoder = OTLPRequestEncoder(resource: Resource(attributes: [Attribute("service.name", "bench")]))
+    var bytes = 0
+    let start = ContinuousClock.now
+    for _ in 0..<200 { bytes += encoder.encode(batch).requests.reduce(0) { $0 + $1.bytes.count } }
+    let elapsed = ContinuousClock.now - start
+    print("ENCODE ns_per_span=\(Double(elapsed.nanoseconds) / Double(200 * 512)) bytes_per_span=\(bytes / (200 * 512))")
 }

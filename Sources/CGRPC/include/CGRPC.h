@@ -19,5 +19,6 @@
 
 #include "cgrpc_channel.h"
 #include "cgrpc_unary_call.h"
+#include "cgrpc_count_server.h"
 
 #endif

@@ -6,20 +6,23 @@ import Glibc
 /// array is carved out of a few large blocks that are freed together after packing.
 final class EncodingArena {
     private static let blockSize = 256 * 1024
+    /// Blocks of `blockSize` bytes, kept across requests (so steady state allocates nothing).
     private var blocks: [UnsafeMutableRawPointer] = []
+    /// Blocks larger than `blockSize`, freed at every reset.
+    private var oversized: [UnsafeMutableRawPointer] = []
+    private var current = 0
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
 
-    deinit { for block in blocks { free(block) } }
+    deinit { for block in blocks + oversized { free(block) } }
 
-    /// Forgets every allocation, keeping the first block for the next request.
+    /// Forgets every allocation, keeping the blocks for the next request.
     func reset() {
-        for block in blocks.dropFirst() { free(block) }
-        if let first = blocks.first {
-            blocks = [first]
-            cursor = first
-            remaining = Self.blockSize
-        }
+        for block in oversized { free(block) }
+        oversized.removeAll(keepingCapacity: true)
+        current = 0
+        cursor = blocks.first
+        remaining = blocks.isEmpty ? 0 : Self.blockSize
     }
 
     /// Uninitialised memory for `count` values of `type`.
@@ -35,9 +38,24 @@ final class EncodingArena {
                 return aligned.bindMemory(to: T.self, capacity: count)
             }
         }
-        let blockBytes = max(Self.blockSize, size + alignment)
-        guard let block = malloc(blockBytes) else { fatalError("out of memory encoding an OTLP request") }
-        blocks.append(block)
+        let block: UnsafeMutableRawPointer
+        let blockBytes: Int
+        if size + alignment > Self.blockSize {
+            blockBytes = size + alignment
+            guard let big = malloc(blockBytes) else { fatalError("out of memory encoding an OTLP request") }
+            oversized.append(big)
+            block = big
+        } else {
+            blockBytes = Self.blockSize
+            if current + 1 < blocks.count {
+                current += 1
+            } else {
+                guard let fresh = malloc(blockBytes) else { fatalError("out of memory encoding an OTLP request") }
+                blocks.append(fresh)
+                current = blocks.count - 1
+            }
+            block = blocks[current]
+        }
         let aligned = block.alignedUp(toMultipleOf: alignment)
         cursor = aligned + size
         remaining = blockBytes - (aligned - block) - size

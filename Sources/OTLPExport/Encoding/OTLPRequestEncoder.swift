@@ -48,18 +48,21 @@ public final class OTLPRequestEncoder {
     /// Encodes `spans` into as many requests as the size limit needs, keeping span order within
     /// each scope.
     public func encode(_ spans: [SpanRecord]) -> EncodedBatch {
-        var order: [InstrumentationScope] = []
-        var groups: [InstrumentationScope: [SpanRecord]] = [:]
+        // Few scopes per batch: a linear search beats hashing every span's scope.
+        var groups: [(scope: InstrumentationScope, spans: [SpanRecord])] = []
         for span in spans {
-            if groups[span.scope] == nil { order.append(span.scope) }
-            groups[span.scope, default: []].append(span)
+            if let index = groups.firstIndex(where: { $0.scope == span.scope }) {
+                groups[index].spans.append(span)
+            } else {
+                groups.append((span.scope, [span]))
+            }
         }
 
         var requests: [EncodedRequest] = []
         var oversized = 0
         var builder = RequestBuilder(encoder: self)
-        for scope in order {
-            for span in groups[scope]! {
+        for (scope, members) in groups {
+            for span in members {
                 if builder.add(span, scope: scope) { continue }
                 if builder.spanCount > 0 { requests.append(builder.finish()) }
                 builder = RequestBuilder(encoder: self)
@@ -75,64 +78,70 @@ public final class OTLPRequestEncoder {
     }
 
     /// Accumulates spans of one request until the next one would not fit.
+    ///
+    /// Each span is sized once and packed once by protobuf-c, straight into the request buffer;
+    /// the three wrapper messages (request, resource spans, scope spans) are length-delimited
+    /// headers written here, in the same field order protobuf-c uses, so the bytes are identical
+    /// to packing the whole tree (protobuf-c would re-walk every span once per nesting level).
     private struct RequestBuilder {
         let encoder: OTLPRequestEncoder
-        var scopes: [(scope: InstrumentationScope, spans: [UnsafeMutablePointer<CSpan>])] = []
+        var scopes: [(scope: UnsafeMutablePointer<CScope>, name: InstrumentationScope, spans: [(UnsafeMutablePointer<CSpan>, Int)])] = []
         var spanCount = 0
         var estimatedBytes: Int
 
         init(encoder: OTLPRequestEncoder) {
             encoder.arena.reset()
             self.encoder = encoder
-            let resource = encoder.makeResource()
-            estimatedBytes = 16 + packedSize(resource)
+            estimatedBytes = 16 + packedSize(encoder.makeResource())
         }
 
         /// Adds the span if the request stays within the limit.
         mutating func add(_ span: SpanRecord, scope: InstrumentationScope) -> Bool {
             var extra = 0
-            if scopes.last?.scope != scope {
-                extra += 16 + packedSize(encoder.makeScope(scope))
+            var cScope: UnsafeMutablePointer<CScope>?
+            if scopes.last?.name != scope {
+                cScope = encoder.makeScope(scope)
+                extra += 16 + packedSize(cScope!)
             }
             let cSpan = encoder.makeSpan(span)
             let size = packedSize(cSpan)
             extra += size + 1 + varintLength(size)
             guard estimatedBytes + extra <= encoder.maxRequestBytes else { return false }
             estimatedBytes += extra
-            if scopes.last?.scope != scope { scopes.append((scope, [])) }
-            scopes[scopes.count - 1].spans.append(cSpan)
+            if let cScope { scopes.append((cScope, scope, [])) }
+            scopes[scopes.count - 1].spans.append((cSpan, size))
             spanCount += 1
             return true
         }
 
         func finish() -> EncodedRequest {
-            let arena = encoder.arena
-            let scopeList = arena.allocate(UnsafeMutablePointer<ScopeSpans>?.self, count: scopes.count)
-            for (index, group) in scopes.enumerated() {
-                let scopeSpans = arena.allocate(ScopeSpans.self)
-                opentelemetry__proto__trace__v1__scope_spans__init(scopeSpans)
-                scopeSpans.pointee.scope = encoder.makeScope(group.scope)
-                let spanList = arena.allocate(UnsafeMutablePointer<CSpan>?.self, count: group.spans.count)
-                for (i, span) in group.spans.enumerated() { spanList[i] = span }
-                scopeSpans.pointee.n_spans = group.spans.count
-                scopeSpans.pointee.spans = spanList
-                scopeList[index] = scopeSpans
+            let resource = encoder.makeResource()
+            let resourceSize = packedSize(resource)
+            var groupSizes: [(scope: Int, body: Int)] = []
+            var resourceSpansBody = fieldLength(resourceSize)
+            for group in scopes {
+                let scopeSize = packedSize(group.scope)
+                let body = fieldLength(scopeSize) + group.spans.reduce(0) { $0 + fieldLength($1.1) }
+                groupSizes.append((scopeSize, body))
+                resourceSpansBody += fieldLength(body)
             }
-            let resourceSpans = arena.allocate(ResourceSpans.self)
-            opentelemetry__proto__trace__v1__resource_spans__init(resourceSpans)
-            resourceSpans.pointee.resource = encoder.makeResource()
-            resourceSpans.pointee.n_scope_spans = scopes.count
-            resourceSpans.pointee.scope_spans = scopeList
-            let resourceList = arena.allocate(UnsafeMutablePointer<ResourceSpans>?.self)
-            resourceList[0] = resourceSpans
-
-            var request = Request()
-            opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&request)
-            request.n_resource_spans = 1
-            request.resource_spans = resourceList
-            let size = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(&request)
-            let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-                count = opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(&request, buffer.baseAddress)
+            let total = fieldLength(resourceSpansBody)
+            let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                var out = buffer.baseAddress!
+                writeHeader(&out, field: 1, length: resourceSpansBody)        // request.resource_spans
+                writeHeader(&out, field: 1, length: resourceSize)             // resource_spans.resource
+                out += pack(resource, into: out)
+                for (group, sizes) in zip(scopes, groupSizes) {
+                    writeHeader(&out, field: 2, length: sizes.body)           // resource_spans.scope_spans
+                    writeHeader(&out, field: 1, length: sizes.scope)          // scope_spans.scope
+                    out += pack(group.scope, into: out)
+                    for (span, size) in group.spans {
+                        writeHeader(&out, field: 2, length: size)             // scope_spans.spans
+                        out += pack(span, into: out)
+                    }
+                }
+                count = out - buffer.baseAddress!
+                precondition(count == total, "OTLP request size mismatch: \(count) != \(total)")
             }
             return EncodedRequest(bytes: bytes, spanCount: spanCount)
         }
@@ -299,6 +308,27 @@ public final class OTLPRequestEncoder {
 
 private func packedSize<T>(_ message: UnsafeMutablePointer<T>) -> Int {
     protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
+}
+
+private func pack<T>(_ message: UnsafeMutablePointer<T>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    protobuf_c_message_pack(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self), out)
+}
+
+/// Bytes a length-delimited field of `length` bytes takes: tag, length varint, payload.
+private func fieldLength(_ length: Int) -> Int { 1 + varintLength(length) + length }
+
+/// Writes the tag of length-delimited field `field` (< 16) and the varint `length`.
+private func writeHeader(_ out: inout UnsafeMutablePointer<UInt8>, field: UInt8, length: Int) {
+    out.pointee = field << 3 | 2
+    out += 1
+    var value = UInt64(length)
+    while value >= 0x80 {
+        out.pointee = UInt8(truncatingIfNeeded: value) | 0x80
+        out += 1
+        value >>= 7
+    }
+    out.pointee = UInt8(value)
+    out += 1
 }
 
 private func varintLength(_ value: Int) -> Int {
