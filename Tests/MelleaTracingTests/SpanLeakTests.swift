@@ -1,6 +1,7 @@
 import Foundation
 import MelleaTracing
 import OTLPExport
+import Synchronization
 import XCTest
 
 /// The ways the Python system leaked spans, each one a test here.
@@ -113,5 +114,48 @@ extension GenerationPreCallPayload {
         GenerationPreCallPayload(sessionID: nil, generationID: generationID, actionID: nil, model: "m", provider: "p",
                                  isRemote: true, serverAddress: nil, serverPort: nil, messages: [], stream: false,
                                  modelOptions: ModelOptions(), format: .text, tools: [], context: .topLevel)
+    }
+}
+
+final class SessionStartRefusalTests: XCTestCase {
+    final class RefuseStart: Plugin {
+        let name = "refuse-start"
+        let priority = 2000
+        let hooks: Set<HookType> = [.sessionPreInit]
+        func sessionPreInit(_ payload: inout SessionPreInitPayload) throws { throw HookRefusal("no sessions today") }
+    }
+
+    func testARefusedSessionStartClosesItsStartupSpan() throws {
+        let harness = TracingHarness()
+        harness.registry.register(RefuseStart())
+        XCTAssertThrowsError(try Session.start(backend: ScriptedBackend(), registry: harness.registry))
+        let startup = try harness.span(named: "start_session")
+        XCTAssertEqual(startup["error.type"], "PluginRefusedError")
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    final class SlowObserver: Plugin {
+        let name = "slow"
+        let priority = 1
+        let hooks: Set<HookType> = [.generationPostCall]
+        let ended: @Sendable () -> Bool
+        let sawEnded = Mutex<Bool?>(nil)
+        init(ended: @escaping @Sendable () -> Bool) { self.ended = ended }
+        func generationPostCall(_ payload: inout GenerationPostCallPayload) throws {
+            sawEnded.withLock { $0 = ended() }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    func testASlowUserPluginOnAClosingHookRunsAfterTheSpanIsClosed() async throws {
+        let harness = TracingHarness()
+        // Open while the user plugin runs: only the session and the action; chat is already closed.
+        let inFlight = harness.setup.inFlightSpans
+        let slow = SlowObserver { inFlight.count == 2 }
+        harness.registry.register(slow)
+        let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
+        _ = try await session.chat("hi")
+        XCTAssertEqual(slow.sawEnded.withLock { $0 }, true, "the chat span must already be closed when a user plugin runs")
+        session.close()
     }
 }

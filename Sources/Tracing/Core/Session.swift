@@ -38,7 +38,10 @@ public final class Session: Sendable {
         if registry.isListening(.sessionPreInit) {
             var pre = SessionPreInitPayload(sessionID: id, backendName: String(describing: type(of: backend)),
                                             modelID: backend.modelID, modelOptions: modelOptions, context: context)
-            try registry.fire(&pre)
+            do { try registry.fire(&pre) } catch {
+                registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: 0, errorType: errorType(error)))
+                throw error
+            }
             context = pre.context
         }
         if registry.isListening(.sessionPostInit) {

@@ -44,7 +44,13 @@ public final class ComponentTracingPlugin: Plugin {
     }
 
     public func sessionCleanup(_ p: inout SessionCleanupPayload) throws {
-        guard let session = p.sessionID, let span = spans.remove("session:\(session)") else { return }
+        guard let session = p.sessionID else { return }
+        // A start-up that never finished (a plugin refused it) ends here too.
+        if let startup = spans.remove("startup:\(session)") {
+            startup.recordError(type: p.errorType ?? "start_failed", description: "session start-up did not complete")
+            startup.end()
+        }
+        guard let span = spans.remove("session:\(session)") else { return }
         span.setAttribute("mellea.session.interaction_count", .int(Int64(p.interactionCount)))
         if let error = p.errorType { span.recordError(type: error, description: "\(error) ended the session") }
         span.end()
