@@ -188,7 +188,7 @@ if options.only == "ENCODE" {
     let encoder = OTLPRequestEncoder(resource: Resource(attributes: [Attribute("service.name", "bench")]))
     var bytes = 0
     let start = ContinuousClock.now
-    for _ in 0..<200 { bytes += encoder.encode(batch).requests.reduce(0) { $0 + $1.bytes.count } }
+    for _ in 0..<2000 { bytes += encoder.encode(batch).requests.reduce(0) { $0 + $1.bytes.count } }
     let elapsed = ContinuousClock.now - start
-    print("ENCODE ns_per_span=\(Double(elapsed.nanoseconds) / Double(200 * 512)) bytes_per_span=\(bytes / (200 * 512))")
+    print("ENCODE ns_per_span=\(Double(elapsed.nanoseconds) / Double(2000 * 512)) bytes_per_span=\(bytes / (2000 * 512))")
 }
