@@ -3,18 +3,6 @@ import XCTest
 
 /// W3C trace and span ids: hex form, validity and random generation.
 final class IdentifierTests: XCTestCase {
-    /// SplitMix64: a seeded, deterministic generator.
-    struct SeededGenerator: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Returns zero a given number of times, then counts up from 1.
     struct ZerosFirstGenerator: RandomNumberGenerator {
@@ -44,7 +32,7 @@ final class IdentifierTests: XCTestCase {
     }
 
     func testTraceIDHexRoundTrips() {
-        var generator = SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         for _ in 0..<100 {
             let id = TraceID.random(using: &generator)
             XCTAssertEqual(TraceID(hex: id.description), id)
@@ -78,8 +66,8 @@ final class IdentifierTests: XCTestCase {
     }
 
     func testSeededRandomTraceIDIsDeterministic() {
-        var first = SeededGenerator(seed: 99)
-        var second = SeededGenerator(seed: 99)
+        var first = SplitMix64(seed: 99)
+        var second = SplitMix64(seed: 99)
         XCTAssertEqual(TraceID.random(using: &first), TraceID.random(using: &second))
     }
 
@@ -105,7 +93,7 @@ final class IdentifierTests: XCTestCase {
     }
 
     func testSpanIDHexRoundTrips() {
-        var generator = SeededGenerator(seed: 2)
+        var generator = SplitMix64(seed: 2)
         for _ in 0..<100 {
             let id = SpanID.random(using: &generator)
             XCTAssertEqual(SpanID(hex: id.description), id)

@@ -3,18 +3,6 @@ import XCTest
 
 /// The OTLP retry table and the jittered exponential backoff.
 final class RetryPolicyTests: XCTestCase {
-    /// SplitMix64: a tiny, seeded, deterministic generator, so every run draws the same jitter.
-    struct SplitMix64: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// The OTLP/gRPC specification's table, every one of the 17 codes.
     private static let table: [(code: GRPCStatusCode, retryable: Bool)] = [
