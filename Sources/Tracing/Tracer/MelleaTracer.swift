@@ -55,7 +55,8 @@ public struct MelleaTracer: Tracer {
 public final class MelleaSpan: Tracing.Span {
     public let context: InstrumentationContext
     private let builder: SpanBuilder?
-    private let lock = Mutex<Void>(())
+    /// The span's attributes in swift-distributed-tracing's form, converted once, at `end`.
+    private let lock = Mutex<SpanAttributes>(SpanAttributes())
     private let noopName: String
 
     init(builder: SpanBuilder, parentContext: InstrumentationContext) {
@@ -80,14 +81,8 @@ public final class MelleaSpan: Tracing.Span {
     public var isRecording: Bool { lock.withLock { _ in builder.map { $0.isRecording && !$0.hasEnded } ?? false } }
 
     public var attributes: SpanAttributes {
-        get {
-            lock.withLock { _ in
-                var result = SpanAttributes()
-                for attribute in builder?.currentAttributes ?? [] { result[attribute.key] = SpanAttribute(attribute.value) }
-                return result
-            }
-        }
-        set { lock.withLock { _ in builder?.replaceAttributes(Attribute.converting(newValue)) } }
+        get { lock.withLock { $0 } }
+        set { lock.withLock { $0 = newValue } }
     }
 
     public func setStatus(_ status: Tracing.SpanStatus) {
@@ -123,7 +118,11 @@ public final class MelleaSpan: Tracing.Span {
 
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let time = instant().nanosecondsSinceEpoch
-        lock.withLock { _ in builder?.end(at: time) }
+        lock.withLock { attributes in
+            guard let builder, !builder.hasEnded else { return }
+            for attribute in Attribute.converting(attributes) { builder.setAttribute(attribute.key, attribute.value) }
+            builder.end(at: time)
+        }
     }
 }
 
