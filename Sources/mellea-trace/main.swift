@@ -44,6 +44,12 @@ do {
 } catch {
     print("the demo session failed: \(error)")
 }
+// `--exit-without-shutdown` behaves like a program that forgets to shut tracing down: the
+// process must still exit at once, with exports possibly in flight.
+if CommandLine.arguments.contains("--exit-without-shutdown") {
+    print("exiting without shutdown")
+    exit(0)
+}
 let pipeline = setup.pipeline
 let clean = TracingSystem.shutdown(timeout: .seconds(10))
 var delivered = clean
