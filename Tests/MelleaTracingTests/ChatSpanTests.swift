@@ -146,3 +146,33 @@ final class ChatSpanTests: XCTestCase {
         XCTAssertEqual(tool.parentSpanID, session.context.spanContext?.spanID)
     }
 }
+
+final class SamplingSpanTests: XCTestCase {
+    /// A user's own sampling strategy fires the public hooks; the spans follow.
+    func testUserFiredSamplingAndValidationHooksBecomeSpans() throws {
+        let harness = TracingHarness()
+        var start = SamplingLoopStartPayload(sessionID: nil, samplingID: "s1", strategyName: "rejection",
+                                             requirementCount: 2, loopBudget: 3)
+        try harness.registry.fire(&start)
+        var check = ValidationPreCheckPayload(sessionID: nil, validationID: "v1", requirements: ["short", "polite"])
+        try harness.registry.fire(&check)
+        harness.registry.fireClosing(ValidationPostCheckPayload(sessionID: nil, validationID: "v1", passedCount: 1,
+                                                                failedCount: 1, allPassed: false))
+        harness.registry.fireClosing(SamplingIterationPayload(sessionID: nil, samplingID: "s1", iteration: 1,
+                                                              allValidationsPassed: false, validCount: 1, totalCount: 2))
+        harness.registry.fireClosing(SamplingRepairPayload(sessionID: nil, samplingID: "s1", repairType: "instruction",
+                                                           repairIteration: 1, failedCount: 1))
+        harness.registry.fireClosing(SamplingLoopEndPayload(sessionID: nil, samplingID: "s1", success: false, iterationsUsed: 3,
+                                                            failureReason: "budget exhausted after 3 iterations", errorType: nil))
+        let sampling = try harness.span(named: "sampling")
+        XCTAssertEqual(sampling["mellea.sampling.strategy_type"], "rejection")
+        XCTAssertEqual(sampling["mellea.sampling.loop_budget"], .int(3))
+        XCTAssertEqual(sampling["mellea.sampling.success"], .bool(false))
+        XCTAssertEqual(sampling.events.map(\.name), ["iteration", "repair"])
+        XCTAssertEqual(sampling.status, .unset, "an exhausted budget is not an error")
+        let validation = try harness.span(named: "validation")
+        XCTAssertEqual(validation["mellea.validation.failed_count"], .int(1))
+        XCTAssertEqual(validation.parentSpanID, SpanID.invalid)
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+}

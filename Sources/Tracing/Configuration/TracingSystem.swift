@@ -110,6 +110,7 @@ public enum TracingSystem {
             ComponentTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
             ToolTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
             StreamingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
+            SamplingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
         ]
         return install(Setup(configuration: configuration, pipeline: pipeline, core: core, plugins: plugins,
                              inFlightSpans: spans),
