@@ -53,7 +53,7 @@ final class ConfigurationTests: XCTestCase {
         let setup = TracingSystem.bootstrap(environment: EnvironmentReader(["MELLEA_TRACES_ENABLED": "true"],
                                                                            diagnostics: recorder.diagnostics),
                                             registry: registry)
-        defer { TracingSystem.resetForTesting(registry: registry) }
+        defer { TracingSystem.resetForTesting() }
         XCTAssertTrue(setup.isEnabled)
         XCTAssertTrue(setup.pipeline.processors.isEmpty)
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("no exporter is selected") && $0.text.contains("MELLEA_TRACES_OTLP") })
@@ -65,7 +65,7 @@ final class ConfigurationTests: XCTestCase {
         let setup = TracingSystem.bootstrap(environment: EnvironmentReader(["MELLEA_TRACES_CONSOLE": "true"],
                                                                            diagnostics: recorder.diagnostics),
                                             registry: registry)
-        defer { TracingSystem.resetForTesting(registry: registry) }
+        defer { TracingSystem.resetForTesting() }
         XCTAssertFalse(setup.isEnabled)
         XCTAssertFalse(registry.isListening(.generationPreCall))
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("MELLEA_TRACES_ENABLED") })
@@ -77,7 +77,7 @@ final class ConfigurationTests: XCTestCase {
         let setup = TracingSystem.bootstrap(environment: EnvironmentReader(
             ["MELLEA_TRACES_ENABLED": "true", "MELLEA_TRACES_CONSOLE": "true", "OTEL_SDK_DISABLED": "true"],
             diagnostics: recorder.diagnostics), registry: registry)
-        defer { TracingSystem.resetForTesting(registry: registry) }
+        defer { TracingSystem.resetForTesting() }
         XCTAssertFalse(setup.isEnabled)
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_SDK_DISABLED") })
     }
@@ -87,7 +87,7 @@ final class ConfigurationTests: XCTestCase {
         let setup = TracingSystem.bootstrap(environment: EnvironmentReader(
             ["MELLEA_TRACES_ENABLED": "true", "MELLEA_TRACES_CONSOLE": "true"], diagnostics: RecordingDiagnostics().diagnostics),
             registry: registry)
-        defer { TracingSystem.resetForTesting(registry: registry) }
+        defer { TracingSystem.resetForTesting() }
         XCTAssertEqual(setup.pipeline.processors.count, 1)
         XCTAssertTrue(registry.isListening(.generationPreCall))
         XCTAssertTrue(registry.isListening(.componentPreExecute))
@@ -101,7 +101,7 @@ final class ConfigurationTests: XCTestCase {
             _ = try await session.chat("hi")
             session.close()
             XCTAssertEqual(harness.spans().filter { $0.name.hasPrefix("chat ") }.count, 1, "round \(round)")
-            TracingSystem.resetForTesting(registry: harness.registry)
+            TracingSystem.resetForTesting()
             XCTAssertFalse(harness.registry.isListening(.generationPreCall), "round \(round): reset must unsubscribe")
         }
     }

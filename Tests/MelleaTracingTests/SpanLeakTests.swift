@@ -159,3 +159,35 @@ final class SessionStartRefusalTests: XCTestCase {
         session.close()
     }
 }
+
+final class SessionLifetimeTests: XCTestCase {
+    func testASessionDroppedWithoutCloseEndsItsSpanAsAbandoned() async throws {
+        let harness = TracingHarness()
+        do {
+            let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
+            _ = try await session.chat("hi")
+        }
+        let span = try harness.span(named: "session")
+        XCTAssertEqual(span["error.type"], "abandoned")
+        XCTAssertEqual(harness.inFlight, 0)
+    }
+
+    func testWorkAfterCloseIsRefusedInsteadOfHangingUnderAnEndedSpan() async throws {
+        let harness = TracingHarness()
+        let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
+        session.close()
+        do {
+            _ = try await session.chat("too late")
+            XCTFail("a closed session must refuse work")
+        } catch is SessionClosedError {}
+        XCTAssertTrue(harness.spans().filter { $0.name == "action" }.isEmpty)
+    }
+
+    func testAPluginOnlyOnTheClosingHookIsStillCalled() async throws {
+        let registry = HookRegistry()
+        let metrics = ProbePlugin("token-metrics", hooks: [.generationPostCall])
+        registry.register(metrics)
+        _ = try await GenerativeCore(registry: registry).generate(ScriptedBackend(), GenerationRequest(messages: []))
+        XCTAssertEqual(ProbePlugin.order.withLock { $0 }.filter { $0 == "token-metrics.post" }.count, 1)
+    }
+}

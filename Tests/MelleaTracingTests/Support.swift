@@ -34,7 +34,10 @@ final class TracingHarness {
     /// Spans still open between hooks.
     var inFlight: Int { setup.inFlightSpans.count }
 
-    deinit { TracingSystem.resetForTesting(registry: registry) }
+    deinit {
+        // Only this harness's own setup: a newer one may already have replaced it.
+        if TracingSystem.current?.registry === registry { TracingSystem.resetForTesting() }
+    }
 }
 
 extension SpanRecord {

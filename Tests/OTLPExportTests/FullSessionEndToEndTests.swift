@@ -22,7 +22,7 @@ final class FullSessionEndToEndTests: XCTestCase {
         let session = try Session.start(backend: backend, registry: registry)
         _ = try await session.instruct("Capital of France?", options: ModelOptions(temperature: 0.2))
         session.close()
-        XCTAssertTrue(TracingSystem.shutdown(timeout: .seconds(10), registry: registry))
+        XCTAssertTrue(TracingSystem.shutdown(timeout: .seconds(10)))
 
         let spans = receiver.acceptedSpans()
         func named(_ name: String) throws -> [String: Any] {

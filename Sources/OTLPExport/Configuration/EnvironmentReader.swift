@@ -20,7 +20,7 @@ public struct EnvironmentReader: Sendable {
 
     /// The value of `name`, or `nil` when unset or empty.
     public func string(_ name: String) -> String? {
-        guard let value = variables[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+        guard let value = variables[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
             return nil
         }
         return value

@@ -48,7 +48,9 @@ public struct OTLPExporterConfiguration: Sendable {
             do {
                 config.endpoint = try OTLPEndpoint.parse(value, insecure: insecure)
             } catch {
-                env.invalid(name, value, expected: error.expected, fallback: "http://localhost:4317")
+                // The value may embed credentials (user:password@, ?api_key=): do not echo it then.
+                let shown = value.contains("@") || value.contains("?") ? "<not shown: it may contain credentials>" : value
+                env.invalid(name, shown, expected: error.expected, fallback: "http://localhost:4317")
             }
         }
 
@@ -117,6 +119,12 @@ enum HeaderListParser {
             }
             guard let value = rawValue.removingPercentEncoding else {
                 diagnostics.report(.warning, "\(variable): the value of '\(key)' is not valid percent-encoding; entry ignored")
+                continue
+            }
+            // gRPC rejects (and logs) any other byte in a value: refuse it here, naming only the key.
+            guard value.utf8.allSatisfy({ (0x20...0x7e).contains($0) }) else {
+                diagnostics.report(.warning,
+                    "\(variable): the value of '\(key)' has a character gRPC metadata cannot carry (expected printable ASCII); entry ignored")
                 continue
             }
             headers.append((key, value))

@@ -48,21 +48,22 @@ public final class OTLPTraceExporter: SpanExporter {
                 "a span is larger than the \(configuration.maxRequestBytes)-byte request limit and was dropped; "
                 + "set OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT to bound attribute sizes")
         }
-        for request in batch.requests { result.add(await send(request)) }
+        // One time budget for the whole export, however many requests the batch became.
+        let deadline = ContinuousClock.now + configuration.timeout
+        for request in batch.requests { result.add(await send(request, deadline: deadline)) }
         return result
     }
 
-    /// Sends one request, retrying within the timeout.
-    private func send(_ request: EncodedRequest) async -> ExportResult {
+    /// Sends one request, retrying until `deadline`. Cancelling the task abandons it at once.
+    private func send(_ request: EncodedRequest, deadline: ContinuousClock.Instant) async -> ExportResult {
         let clock = ContinuousClock()
-        let deadline = clock.now + configuration.timeout
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         while true {
             attempt += 1
             let retries = attempt - 1
             let remaining = deadline - clock.now
-            guard remaining > .zero else {
+            guard remaining > .zero, !Task.isCancelled else {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: .timedOut)
             }
             let outcome = await channel.unaryCall(request.bytes, metadata: configuration.headers, timeout: remaining)
@@ -75,7 +76,7 @@ public final class OTLPTraceExporter: SpanExporter {
                 return ExportResult(exported: request.spanCount, retries: retries)
             }
             let failure = ExportFailure.status(code: outcome.code, message: outcome.message)
-            if shutdownSignal.isTriggered {
+            if shutdownSignal.isTriggered || Task.isCancelled {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: .shutDown)
             }
             let serverDelay = RetryInfoDecoder.delay(statusDetails: outcome.statusDetails, retryInfo: outcome.retryInfo)

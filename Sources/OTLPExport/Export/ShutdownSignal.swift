@@ -13,20 +13,30 @@ final class ShutdownSignal: Sendable {
     /// Whether shutdown has begun.
     var isTriggered: Bool { state.withLock { $0.triggered } }
 
-    /// Waits `duration`; returns `false` at once (or as soon as it happens) on shutdown.
+    /// Waits at least `duration`; returns `false` at once (or as soon as it happens) on shutdown
+    /// or when the task is cancelled.
     func sleep(for duration: Duration) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let id = state.withLock { state -> UInt64? in
-                guard !state.triggered else { return nil }
-                state.nextID += 1
-                state.sleepers[state.nextID] = continuation
-                return state.nextID
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let registered = state.withLock { state -> Bool in
+                    guard !state.triggered, !Task.isCancelled else { return false }
+                    state.sleepers[id] = continuation
+                    return true
+                }
+                guard registered else { return continuation.resume(returning: false) }
+                let (seconds, attoseconds) = duration.components
+                // Round up to whole nanoseconds: never wait less than asked (RetryInfo is a minimum).
+                let nanos = min(seconds, 3_153_600_000) * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanos))) { [self] in
+                    state.withLock { $0.sleepers.removeValue(forKey: id) }?.resume(returning: true)
+                }
             }
-            guard let id else { return continuation.resume(returning: false) }
-            let nanos = Int(clamping: duration.wholeMilliseconds) &* 1_000_000
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [self] in
-                state.withLock { $0.sleepers.removeValue(forKey: id) }?.resume(returning: true)
-            }
+        } onCancel: {
+            state.withLock { $0.sleepers.removeValue(forKey: id) }?.resume(returning: false)
         }
     }
 

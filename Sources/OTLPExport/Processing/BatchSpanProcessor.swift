@@ -65,8 +65,8 @@ public final class BatchSpanProcessor: SpanProcessor {
         }
         // Wake the exporter once per full batch, never per span.
         if (position &+ 1 &- queue.totalPopped) >= configuration.maxExportBatchSize,
-           !wakePending.load(ordering: .relaxed),
-           !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+           !wakePending.load(ordering: .sequentiallyConsistent),
+           !wakePending.exchange(true, ordering: .sequentiallyConsistent) {
             wake.signal()
         }
     }
@@ -152,19 +152,27 @@ public final class BatchSpanProcessor: SpanProcessor {
                 break
             }
             if let flushTarget {
-                while queue.totalPopped < flushTarget, exportOneBatch() {}
+                var progressed = false
+                while queue.totalPopped < flushTarget, exportOneBatch() { progressed = true }
                 waitForExportsInFlight(until: .now + configuration.exportTimeout)
                 completeFlushWaiters()
+                // A producer between claiming and filling its slot: give it a moment, do not spin.
+                if !progressed && queue.totalPopped < flushTarget { _ = wake.wait(timeout: dispatchTime(after: .milliseconds(1))) }
                 continue
             }
-            if queue.count >= configuration.maxExportBatchSize || ContinuousClock.now >= nextScheduledExport {
-                if queue.count > 0 { exportOneBatch() }
-                nextScheduledExport = ContinuousClock.now + configuration.scheduleDelay
-                continue
+            let now = ContinuousClock.now
+            if queue.count >= configuration.maxExportBatchSize || now >= nextScheduledExport {
+                let exported = queue.count > 0 && exportOneBatch()
+                if exported || now >= nextScheduledExport {
+                    nextScheduledExport = ContinuousClock.now + configuration.scheduleDelay
+                }
+                if exported { continue }
             }
-            wakePending.store(false, ordering: .releasing)
-            if queue.count >= configuration.maxExportBatchSize { continue }
-            _ = wake.wait(timeout: dispatchTime(after: nextScheduledExport - .now))
+            // Producers signal only while this flag is false; re-check the queue after clearing it.
+            wakePending.store(false, ordering: .sequentiallyConsistent)
+            let pause = queue.count >= configuration.maxExportBatchSize
+                ? Duration.milliseconds(1) : max(nextScheduledExport - .now, .milliseconds(1))
+            _ = wake.wait(timeout: dispatchTime(after: pause))
         }
         control.withLock { $0.threadFinished = true }
         completeFlushWaiters()
@@ -172,7 +180,10 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 
     private func drainForShutdown(deadline: ContinuousClock.Instant) {
-        while ContinuousClock.now < deadline, queue.count > 0, exportOneBatch(deadline: deadline) {}
+        while ContinuousClock.now < deadline, queue.count > 0 {
+            // No batch: a producer is mid-push or no export slot freed in time; retry until the deadline.
+            if !exportOneBatch(deadline: deadline) { usleep(200) }
+        }
         waitForExportsInFlight(until: deadline)
         var abandoned = 0
         while queue.pop() != nil { abandoned += 1 }
@@ -182,20 +193,30 @@ public final class BatchSpanProcessor: SpanProcessor {
         reportTotals(complete: true)
     }
 
-    /// Takes up to one batch from the queue and starts its export; `false` when the queue was empty.
+    /// Takes up to one batch from the queue and starts its export; `false` when there was nothing
+    /// to take (or no export slot freed within the budget).
+    ///
+    /// Every export is bounded by the export timeout: waited for when exports are sequential,
+    /// watched by a timer when they are pipelined. An export that overruns is cancelled and its
+    /// spans are counted as failed.
     @discardableResult
     private func exportOneBatch(deadline: ContinuousClock.Instant? = nil) -> Bool {
+        guard queue.count > 0 else { return false }
+        let budget = deadline.map { min(configuration.exportTimeout, $0 - .now) } ?? configuration.exportTimeout
+        // Take a slot before popping, so popped spans are always counted as in flight.
+        guard exportSlots.wait(timeout: dispatchTime(after: budget)) == .success else { return false }
         var batch: [SpanRecord] = []
         batch.reserveCapacity(min(queue.count, configuration.maxExportBatchSize))
         while batch.count < configuration.maxExportBatchSize, let span = queue.pop() { batch.append(span) }
-        guard !batch.isEmpty else { return false }
-        exportSlots.wait()
-        counters.inFlight.wrappingIncrement(by: batch.count, ordering: .relaxed)
-        let timeout = deadline.map { min(configuration.exportTimeout, $0 - .now) } ?? configuration.exportTimeout
+        guard !batch.isEmpty else {
+            exportSlots.signal()
+            return false
+        }
+        let count = batch.count
+        counters.inFlight.wrappingIncrement(by: count, ordering: .relaxed)
         let claim = ManagedAtomic<Bool>(false)
         let done = DispatchSemaphore(value: 0)
-        let count = batch.count
-        Task.detached { [exporter, counters, exportSlots] in
+        let task = Task.detached { [exporter, counters, exportSlots] in
             let result = await exporter.export(batch)
             if !claim.exchange(true, ordering: .acquiringAndReleasing) {
                 counters.record(result)
@@ -205,17 +226,24 @@ public final class BatchSpanProcessor: SpanProcessor {
             done.signal()
         }
         if configuration.maxConcurrentExports == 1 {
-            if done.wait(timeout: dispatchTime(after: timeout)) == .timedOut,
-               !claim.exchange(true, ordering: .acquiringAndReleasing) {
-                // The exporter overran its budget: count the batch as failed and move on.
-                counters.record(ExportResult(failed: count, failure: .timedOut))
-                counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
-                exportSlots.signal()
-                diagnostics.reportOnce(key: "export-overran", .warning,
-                    "an export took longer than OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)); its spans are counted as failed")
+            if done.wait(timeout: dispatchTime(after: budget)) == .timedOut { abandon(task, count: count, claim: claim) }
+        } else {
+            DispatchQueue.global().asyncAfter(deadline: dispatchTime(after: budget)) { [self] in
+                abandon(task, count: count, claim: claim)
             }
         }
         return true
+    }
+
+    /// Gives up on an export that overran its budget: cancels it and counts its spans as failed.
+    private func abandon(_ task: Task<Void, Never>, count: Int, claim: ManagedAtomic<Bool>) {
+        guard !claim.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        task.cancel()
+        counters.record(ExportResult(failed: count, failure: .timedOut))
+        counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
+        exportSlots.signal()
+        diagnostics.reportOnce(key: "export-overran", .warning,
+            "an export took longer than OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)); it was cancelled and its spans are counted as failed")
     }
 
     private func waitForExportsInFlight(until deadline: ContinuousClock.Instant) {

@@ -51,7 +51,8 @@ public final class ExportPipeline: SpanProcessor {
     @discardableResult
     public func forceFlush(timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
-        return processors.allSatisfy { $0.forceFlush(timeout: deadline - .now) }
+        // Flush every processor, even after one has failed.
+        return processors.map { $0.forceFlush(timeout: deadline - .now) }.allSatisfy { $0 }
     }
 
     @discardableResult

@@ -59,39 +59,50 @@ final class GRPCChannel: @unchecked Sendable {
         thread.start()
     }
 
-    /// Sends one unary request and waits for its status, at most `timeout`.
+    /// Sends one unary request and waits for its status, at most `timeout`. Cancelling the task
+    /// cancels the call.
     func unaryCall(_ request: [UInt8], metadata: [(key: String, value: String)], timeout: Duration) async -> CallOutcome {
-        await withCheckedContinuation { continuation in
-            let pending = PendingCall(continuation, channel: self)
-            let registered = state.withLock { state -> Bool in
-                guard !state.closed else { return false }
-                state.calls[ObjectIdentifier(pending)] = pending
-                return true
-            }
-            guard registered else {
-                pending.resume(CallOutcome(code: .unavailable, message: "the exporter is shut down",
-                                           response: nil, statusDetails: nil, retryInfo: nil))
-                return
-            }
-            let tag = Unmanaged.passRetained(pending).toOpaque()
-            var result = GRPC_CALL_OK
-            let call = withCStrings(metadata.map(\.key)) { keys in
-                withCStrings(metadata.map(\.value)) { values in
-                    request.withUnsafeBufferPointer { bytes in
-                        cgrpc_unary_call_start(channel, queue, method, bytes.baseAddress, bytes.count,
-                                               keys, values, metadata.count,
-                                               max(1, timeout.wholeMilliseconds), 0, tag, &result)
+        let current = CurrentCall()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let pending = PendingCall(continuation, channel: self)
+                current.set(pending)
+                // Start and attach under the lock, so `close` never destroys the channel or queue
+                // between a call's registration and its start.
+                let started = state.withLock { state -> (call: OpaquePointer?, completedEarly: Bool, error: grpc_call_error)? in
+                    guard !state.closed else { return nil }
+                    let tag = Unmanaged.passRetained(pending).toOpaque()
+                    var result = GRPC_CALL_OK
+                    let call = withCStrings(metadata.map(\.key)) { keys in
+                        withCStrings(metadata.map(\.value)) { values in
+                            request.withUnsafeBufferPointer { bytes in
+                                cgrpc_unary_call_start(channel, queue, method, bytes.baseAddress, bytes.count,
+                                                       keys, values, metadata.count,
+                                                       max(1, timeout.wholeMilliseconds), 0, tag, &result)
+                            }
+                        }
                     }
+                    guard let call else {
+                        Unmanaged<PendingCall>.fromOpaque(tag).release()
+                        return (nil, false, result)
+                    }
+                    state.calls[ObjectIdentifier(pending)] = pending
+                    return (call, pending.attach(call), result)
                 }
+                guard let started else {
+                    return pending.resume(CallOutcome(code: .unavailable, message: "the exporter is shut down",
+                                                      response: nil, statusDetails: nil, retryInfo: nil))
+                }
+                guard let call = started.call else {
+                    return pending.resume(CallOutcome(code: .internal,
+                                                      message: "gRPC refused to start the call (grpc_call_error \(started.error.rawValue))",
+                                                      response: nil, statusDetails: nil, retryInfo: nil))
+                }
+                if started.completedEarly { pending.finish(call) }
+                if Task.isCancelled { pending.cancel() }
             }
-            if let call {
-                pending.attach(call)
-            } else {
-                Unmanaged<PendingCall>.fromOpaque(tag).release()
-                state.withLock { _ = $0.calls.removeValue(forKey: ObjectIdentifier(pending)) }
-                pending.resume(CallOutcome(code: .internal, message: "gRPC refused to start the call (grpc_call_error \(result.rawValue))",
-                                           response: nil, statusDetails: nil, retryInfo: nil))
-            }
+        } onCancel: {
+            current.get()?.cancel()
         }
     }
 
@@ -113,7 +124,13 @@ final class GRPCChannel: @unchecked Sendable {
         cancelAll()
         grpc_channel_destroy(channel)
         grpc_completion_queue_shutdown(queue)
-        let finished = poller.wait(timeout: .now() + .milliseconds(Int(timeout.wholeMilliseconds))) == .success
+        let deadline = ContinuousClock.now + timeout
+        var finished = poller.wait(timeout: .now() + .milliseconds(Int(timeout.wholeMilliseconds))) == .success
+        // A call whose completion raced its start is finished by the starting thread: wait for it.
+        while finished && state.withLock({ !$0.calls.isEmpty }) {
+            if ContinuousClock.now >= deadline { finished = false; break }
+            usleep(500)
+        }
         if finished {
             grpc_completion_queue_destroy(queue)
             free(methodName)
@@ -148,13 +165,13 @@ private final class PendingCall: @unchecked Sendable {
         lock.withLock { $0.continuation = continuation }
     }
 
-    /// Records the started call. If its completion already arrived, finishes it now.
-    func attach(_ call: OpaquePointer) {
-        let completedEarly = lock.withLock { state -> Bool in
+    /// Records the started call; returns `true` when its completion already arrived, in which
+    /// case the caller must call `finish` (outside any channel lock).
+    func attach(_ call: OpaquePointer) -> Bool {
+        lock.withLock { state -> Bool in
             state.call = CallHandle(pointer: call)
             return state.done
         }
-        if completedEarly { finish(call) }
     }
 
     func cancel() {
@@ -182,7 +199,7 @@ private final class PendingCall: @unchecked Sendable {
     }
 
     /// Reads the outcome, releases the C call, and resumes the waiting task.
-    private func finish(_ call: OpaquePointer) {
+    func finish(_ call: OpaquePointer) {
         let code = GRPCStatusCode(rawValue: Int32(cgrpc_unary_call_status(call).rawValue)) ?? .unknown
         let message = String(cString: cgrpc_unary_call_details(call))
         let outcome = CallOutcome(code: code, message: message,
@@ -199,6 +216,13 @@ private final class PendingCall: @unchecked Sendable {
         guard let bytes = read(&length) else { return nil }
         return Array(UnsafeBufferPointer(start: bytes, count: length))
     }
+}
+
+/// The call of the task that is waiting, for its cancellation handler.
+private final class CurrentCall: Sendable {
+    private let call = Mutex<PendingCall?>(nil)
+    func set(_ pending: PendingCall) { call.withLock { $0 = pending } }
+    func get() -> PendingCall? { call.withLock { $0 } }
 }
 
 /// A C call handle; only the thread that completes the call frees it.

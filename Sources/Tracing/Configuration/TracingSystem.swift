@@ -15,8 +15,12 @@ public enum TracingSystem {
     public struct Setup: Sendable {
         /// The switches in force.
         public let configuration: TracesConfiguration
-        /// The export pipeline (empty when tracing is off).
+        /// The export pipeline built from the environment (empty with explicit configuration).
         public let pipeline: ExportPipeline
+        /// Where ended spans go: the pipeline, or the processor given explicitly.
+        public let processor: any SpanProcessor
+        /// The registry the plugins are subscribed to.
+        public let registry: HookRegistry
         /// The spans of the GenAI layer.
         public let core: TracerCore?
         /// The subscribed tracing plugins.
@@ -51,13 +55,15 @@ public enum TracingSystem {
                 env.diagnostics.report(.warning,
                     "MELLEA_TRACES_OTLP, MELLEA_TRACES_CONSOLE or MELLEA_TRACES_CONTENT is set but MELLEA_TRACES_ENABLED is not true: tracing is off")
             }
-            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: [],
+            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []),
+                                 processor: ExportPipeline(processors: []), registry: registry, core: nil, plugins: [],
                                  inFlightSpans: InFlightSpans(capacity: 1)),
                            registry: registry, bootstrapInstrumentationSystem: false)
         }
         if env.bool("OTEL_SDK_DISABLED") {
             env.diagnostics.report(.warning, "MELLEA_TRACES_ENABLED=true but OTEL_SDK_DISABLED=true: tracing is off")
-            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []), core: nil, plugins: [],
+            return install(Setup(configuration: configuration, pipeline: ExportPipeline(processors: []),
+                                 processor: ExportPipeline(processors: []), registry: registry, core: nil, plugins: [],
                                  inFlightSpans: InFlightSpans(capacity: 1)),
                            registry: registry, bootstrapInstrumentationSystem: false)
         }
@@ -102,7 +108,8 @@ public enum TracingSystem {
                                   sampler: Sampler, limits: SpanLimits, registry: HookRegistry,
                                   bootstrapInstrumentationSystem: Bool) -> Setup {
         let core = TracerCore(processor: processor, sampler: sampler, limits: limits,
-                              scope: InstrumentationScope(name: "mellea", version: Resource.sdkVersion))
+                              scope: InstrumentationScope(name: "mellea", version: Resource.sdkVersion),
+                              recordsErrorMessages: configuration.captureContent)
         let spans = InFlightSpans(capacity: configuration.maxInFlightSpans)
         let content = ContentCapture(enabled: configuration.captureContent, maxLength: configuration.contentMaxLength)
         let plugins: [any Plugin] = [
@@ -112,8 +119,8 @@ public enum TracingSystem {
             StreamingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
             SamplingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
         ]
-        return install(Setup(configuration: configuration, pipeline: pipeline, core: core, plugins: plugins,
-                             inFlightSpans: spans),
+        return install(Setup(configuration: configuration, pipeline: pipeline, processor: processor, registry: registry,
+                             core: core, plugins: plugins, inFlightSpans: spans),
                        registry: registry, bootstrapInstrumentationSystem: bootstrapInstrumentationSystem)
     }
 
@@ -123,38 +130,47 @@ public enum TracingSystem {
             return state.setup
         }
         if let previous {
-            for plugin in previous.plugins { registry.unregister(plugin) }
-            previous.pipeline.shutdown(timeout: .seconds(5))
+            for plugin in previous.plugins { previous.registry.unregister(plugin) }
+            previous.processor.shutdown(timeout: .seconds(5))
         }
         for plugin in setup.plugins { registry.register(plugin) }
         let bootstrapNow = bootstrapInstrumentationSystem && setup.isEnabled && state.withLock { state in
             defer { state.instrumentationBootstrapped = true }
             return !state.instrumentationBootstrapped
         }
-        if bootstrapNow { InstrumentationSystem.bootstrap(MelleaTracer.current) }
+        if bootstrapNow {
+            // The application may have bootstrapped its own instrumentation (e.g. swift-otel):
+            // bootstrapping twice is a fatal error, so only take an untouched system.
+            if InstrumentationSystem.instrument is NoOpInstrument {
+                InstrumentationSystem.bootstrap(MelleaTracer.current)
+            } else {
+                registry.diagnostics.report(.info,
+                    "InstrumentationSystem is already bootstrapped by the application: GenAI spans still nest through MelleaTracer.current")
+            }
+        }
         return setup
     }
 
     /// Exports everything ended so far; `false` if the timeout ran out first.
     @discardableResult
     public static func forceFlush(timeout: Duration = .seconds(5)) -> Bool {
-        current?.pipeline.forceFlush(timeout: timeout) ?? true
+        current?.processor.forceFlush(timeout: timeout) ?? true
     }
 
     /// Flushes and stops the export pipeline and unsubscribes the tracing plugins; returns within `timeout`.
     @discardableResult
-    public static func shutdown(timeout: Duration = .seconds(5), registry: HookRegistry = .shared) -> Bool {
+    public static func shutdown(timeout: Duration = .seconds(5)) -> Bool {
         let setup = state.withLock { state -> Setup? in
             defer { state.setup = nil }
             return state.setup
         }
         guard let setup else { return true }
-        for plugin in setup.plugins { registry.unregister(plugin) }
-        return setup.pipeline.shutdown(timeout: timeout)
+        for plugin in setup.plugins { setup.registry.unregister(plugin) }
+        return setup.processor.shutdown(timeout: timeout)
     }
 
     /// Shuts down and forgets the current setup, so a test can bootstrap again from scratch.
-    public static func resetForTesting(registry: HookRegistry = .shared) {
-        shutdown(timeout: .seconds(2), registry: registry)
+    public static func resetForTesting() {
+        shutdown(timeout: .seconds(2))
     }
 }

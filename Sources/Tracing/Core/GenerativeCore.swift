@@ -18,7 +18,7 @@ public struct GenerativeCore: Sendable {
     @inlinable
     public func generate(_ backend: any Backend, _ request: GenerationRequest, sessionID: String? = nil,
                          actionID: String? = nil) async throws -> GenerationResult {
-        guard registry.isListening(.generationPreCall) else { return try await backend.generate(request) }
+        guard registry.isListening(toAnyOf: HookType.generationHooks) else { return try await backend.generate(request) }
         return try await generateWithHooks(backend, request, sessionID: sessionID, actionID: actionID)
     }
 
@@ -66,7 +66,7 @@ public struct GenerativeCore: Sendable {
     /// A batch of raw completions with its hooks: one `generation_batch` pair for the whole batch.
     public func generateBatch(_ backend: any Backend, _ prompts: [String], options: ModelOptions = ModelOptions(),
                               sessionID: String? = nil) async throws -> [String] {
-        guard registry.isListening(.generationBatchPreCall) else {
+        guard registry.isListening(toAnyOf: HookType.batchHooks) else {
             return try await backend.generateBatch(prompts, options: options).outputs
         }
         let generationID = UUID().uuidString
@@ -98,7 +98,7 @@ public struct GenerativeCore: Sendable {
     /// Runs a tool the model asked for, with its hooks.
     public func invokeTool(_ call: ToolCall, description: String = "", sessionID: String? = nil,
                            _ tool: @Sendable (ToolCall) async throws -> String) async throws -> String {
-        guard registry.isListening(.toolPreInvoke) else { return try await tool(call) }
+        guard registry.isListening(toAnyOf: HookType.toolHooks) else { return try await tool(call) }
         let id = UUID().uuidString
         var pre = ToolPreInvokePayload(sessionID: sessionID, toolInvocationID: id, toolCall: call,
                                        toolDescription: description, context: InstrumentationContext.current ?? .topLevel)

@@ -127,7 +127,17 @@ public final class Session: Sendable {
         core.registry.fireClosing(SessionResetPayload(sessionID: id, previousMessageCount: previous))
     }
 
-    /// Ends the session, firing `session_cleanup` once.
+    /// A session dropped without ``close(error:)`` still ends its span, as abandoned.
+    deinit {
+        let open = state.withLock { !$0.closed }
+        if open {
+            core.registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: 0, errorType: "abandoned"))
+            core.registry.unregisterSession(id)
+        }
+    }
+
+    /// Ends the session, firing `session_cleanup` once. Later calls on the session throw
+    /// ``SessionClosedError``.
     public func close(error: (any Error)? = nil) {
         let (first, interactions) = state.withLock { state -> (Bool, Int) in
             defer { state.closed = true }
@@ -146,8 +156,10 @@ public final class Session: Sendable {
     }
 
     private func runComponent(_ component: Component, options: ModelOptions) async throws -> GenerationResult {
+        // Work after close would hang under the ended session span.
+        if state.withLock({ $0.closed }) { throw SessionClosedError(sessionID: id) }
         let registry = core.registry
-        let listening = registry.isListening(.componentPreExecute)
+        let listening = registry.isListening(toAnyOf: HookType.componentHooks)
         let actionID = listening ? UUID().uuidString : ""
         var pre = ComponentPreExecutePayload(
             sessionID: id, actionID: actionID, componentType: component.type, requirements: component.requirements,
@@ -188,6 +200,13 @@ public final class Session: Sendable {
             sessionID: id, actionID: actionID, componentType: component.type, errorType: errorType(error),
             errorDescription: String(describing: error), cancelled: isCancellation(error)))
     }
+}
+
+/// A session was used after ``Session/close(error:)``.
+public struct SessionClosedError: Error, Sendable, CustomStringConvertible {
+    /// The closed session.
+    public let sessionID: String
+    public var description: String { "session \(sessionID) is closed: start a new session" }
 }
 
 /// Runs async work from synchronous code and waits for it, carrying the caller's

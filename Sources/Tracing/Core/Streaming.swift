@@ -8,7 +8,7 @@ extension GenerativeCore {
     public func stream(_ backend: any Backend, _ request: GenerationRequest,
                        sessionID: String? = nil) -> AsyncThrowingStream<String, any Error> {
         let registry = self.registry
-        guard registry.isListening(.streamingStart) || registry.isListening(.generationPreCall) else {
+        guard registry.isListening(toAnyOf: HookType.streamingHooks | HookType.generationHooks) else {
             return AsyncThrowingStream { continuation in
                 let task = Task {
                     do {

@@ -39,6 +39,12 @@ public final class HookRegistry: Sendable {
         mask.load(ordering: .relaxed) & hook.bit != 0
     }
 
+    /// Whether any plugin listens to any of `hooks` (a mask of ``HookType/bit``s): one atomic load.
+    @inlinable
+    public func isListening(toAnyOf hooks: UInt64) -> Bool {
+        mask.load(ordering: .relaxed) & hooks != 0
+    }
+
     /// Subscribes `plugin` globally, or only for the session `sessionID`.
     public func register(_ plugin: any Plugin, sessionID: String? = nil) {
         update { registrations, order in

@@ -13,6 +13,23 @@ public enum HookType: Int, CaseIterable, Sendable {
     @inlinable
     public var bit: UInt64 { 1 << UInt64(rawValue) }
 
+    /// The hooks of one chat generation, as a mask: the core fires them when anyone listens to any.
+    @inlinable public static var generationHooks: UInt64 {
+        generationPreCall.bit | generationPostCall.bit | generationError.bit | generationEvent.bit
+    }
+    /// The hooks of a batch generation.
+    @inlinable public static var batchHooks: UInt64 {
+        generationBatchPreCall.bit | generationBatchPostCall.bit | generationBatchError.bit
+    }
+    /// The hooks of a component run.
+    @inlinable public static var componentHooks: UInt64 {
+        componentPreExecute.bit | componentPostSuccess.bit | componentPostError.bit
+    }
+    /// The hooks of a tool invocation.
+    @inlinable public static var toolHooks: UInt64 { toolPreInvoke.bit | toolPostInvoke.bit }
+    /// The hooks of a stream.
+    @inlinable public static var streamingHooks: UInt64 { streamingStart.bit | streamingEvent.bit | streamingEnd.bit }
+
     /// Hooks that open an operation; only these may be refused by a plugin.
     public var isOpening: Bool {
         switch self {

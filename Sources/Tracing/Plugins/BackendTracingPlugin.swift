@@ -35,9 +35,11 @@ public final class BackendTracingPlugin: Plugin {
     }
 
     public func generationEvent(_ p: inout GenerationEventPayload) throws {
-        guard p.eventName == "first_chunk", let span = spans.peek(p.generationID) else { return }
-        span.addEvent("gen_ai.content.first_token",
-                      attributes: [Attribute("gen_ai.server.time_to_first_token", .double(p.secondsSinceStart))])
+        guard p.eventName == "first_chunk" else { return }
+        spans.withSpan(p.generationID) { span in
+            span.addEvent("gen_ai.content.first_token",
+                          attributes: [Attribute("gen_ai.server.time_to_first_token", .double(p.secondsSinceStart))])
+        }
     }
 
     public func generationPostCall(_ p: inout GenerationPostCallPayload) throws {

@@ -29,26 +29,38 @@ public final class InFlightSpans: Sendable {
     /// Spans ended as abandoned because the map was full.
     public var abandonedCount: Int { state.withLock { $0.abandoned } }
 
-    /// Keeps `span` under `key`.
+    /// Keeps `span` under `key`. A span already under that key (a reused correlation id) and, when
+    /// the map is full, the oldest span are ended as abandoned.
     func insert(_ span: SpanBuilder, for key: String) {
-        let evicted = state.withLock { state -> SpanBuilder? in
+        let evicted = state.withLock { state -> [SpanBuilder] in
             state.next += 1
-            state.entries[key] = Entry(span: span, order: state.next)
-            guard state.entries.count > capacity,
-                  let oldest = state.entries.min(by: { $0.value.order < $1.value.order }) else { return nil }
-            state.entries[oldest.key] = nil
-            state.abandoned += 1
-            return oldest.value.span
+            var evicted: [SpanBuilder] = []
+            if let displaced = state.entries.updateValue(Entry(span: span, order: state.next), forKey: key) {
+                evicted.append(displaced.span)
+            }
+            if state.entries.count > capacity,
+               let oldest = state.entries.min(by: { $0.value.order < $1.value.order }) {
+                state.entries[oldest.key] = nil
+                evicted.append(oldest.value.span)
+            }
+            state.abandoned += evicted.count
+            return evicted
         }
-        if let evicted {
-            evicted.recordError(type: "abandoned", description: "no closing hook arrived before the in-flight span limit was reached")
-            evicted.end()
+        // Out of the map, nobody else can reach these spans: ending them here is race-free.
+        for span in evicted {
+            span.recordError(type: "abandoned", description: "the span was never closed by its closing hook")
+            span.end()
         }
     }
 
-    /// Removes and returns the span under `key`.
+    /// Removes and returns the span under `key`; the caller then owns it.
     func remove(_ key: String) -> SpanBuilder? { state.withLock { $0.entries.removeValue(forKey: key)?.span } }
 
-    /// The span under `key`, left in place.
-    func peek(_ key: String) -> SpanBuilder? { state.withLock { $0.entries[key]?.span } }
+    /// Runs `body` on the span under `key` while it stays in the map, under the map's lock, so
+    /// no other thread can end or evict it meanwhile.
+    func withSpan(_ key: String, _ body: (SpanBuilder) -> Void) {
+        state.withLock { state in
+            if let span = state.entries[key]?.span { body(span) }
+        }
+    }
 }

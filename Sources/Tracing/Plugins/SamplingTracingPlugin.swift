@@ -27,20 +27,20 @@ public final class SamplingTracingPlugin: Plugin {
     }
 
     public func samplingIteration(_ p: inout SamplingIterationPayload) throws {
-        spans.peek("sampling:\(p.samplingID)")?.addEvent("iteration", attributes: [
+        spans.withSpan("sampling:\(p.samplingID)") { $0.addEvent("iteration", attributes: [
             Attribute("mellea.sampling.iteration", .int(Int64(p.iteration))),
             Attribute("mellea.sampling.all_validations_passed", .bool(p.allValidationsPassed)),
             Attribute("mellea.validation.valid_count", .int(Int64(p.validCount))),
             Attribute("mellea.validation.requirement_count", .int(Int64(p.totalCount))),
-        ])
+        ]) }
     }
 
     public func samplingRepair(_ p: inout SamplingRepairPayload) throws {
-        spans.peek("sampling:\(p.samplingID)")?.addEvent("repair", attributes: [
+        spans.withSpan("sampling:\(p.samplingID)") { $0.addEvent("repair", attributes: [
             Attribute("mellea.sampling.repair_iteration", .int(Int64(p.repairIteration))),
             Attribute("mellea.sampling.repair_type", .string(p.repairType)),
             Attribute("mellea.validation.failed_count", .int(Int64(p.failedCount))),
-        ])
+        ]) }
     }
 
     public func samplingLoopEnd(_ p: inout SamplingLoopEndPayload) throws {

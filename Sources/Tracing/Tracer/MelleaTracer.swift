@@ -104,9 +104,11 @@ public final class MelleaSpan: Tracing.Span {
     public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes,
                                                     at instant: @autoclosure () -> Instant) {
         lock.withLock { _ in
-            builder?.addEvent("exception", attributes: [Attribute("exception.type", .string(String(describing: type(of: error)))),
-                                                        Attribute("exception.message", .string(String(describing: error)))]
-                              + Attribute.converting(attributes), at: instant().nanosecondsSinceEpoch)
+            guard let builder else { return }
+            // The message may echo a prompt: recorded only when content capture is on.
+            var details = [Attribute("exception.type", .string(String(describing: type(of: error))))]
+            if builder.recordsErrorMessages { details.append(Attribute("exception.message", .string(String(describing: error)))) }
+            builder.addEvent("exception", attributes: details + Attribute.converting(attributes), at: instant().nanosecondsSinceEpoch)
         }
     }
 

@@ -86,6 +86,9 @@ public final class SpanBuilder: @unchecked Sendable {
         for attribute in new { setAttribute(attribute.key, attribute.value) }
     }
 
+    /// Whether error messages may be recorded on this span (content capture is on).
+    public var recordsErrorMessages: Bool { core.recordsErrorMessages }
+
     /// The attribute value for `key`, if set.
     public func attribute(_ key: String) -> AttributeValue? { attributes.first { $0.key == key }?.value }
 

@@ -10,12 +10,16 @@ public final class TracerCore: Sendable {
     public let limits: SpanLimits
     /// The instrumentation scope of the spans.
     public let scope: InstrumentationScope
+    /// Whether error messages (which may echo prompts) are recorded; only with content capture.
+    public let recordsErrorMessages: Bool
 
     /// Creates a tracer core.
     public init(processor: any SpanProcessor, sampler: Sampler = .parentBased(root: .alwaysOn),
                 limits: SpanLimits = SpanLimits(),
-                scope: InstrumentationScope = InstrumentationScope(name: "mellea", version: Resource.sdkVersion)) {
+                scope: InstrumentationScope = InstrumentationScope(name: "mellea", version: Resource.sdkVersion),
+                recordsErrorMessages: Bool = false) {
         self.processor = processor
+        self.recordsErrorMessages = recordsErrorMessages
         self.sampler = sampler
         self.limits = limits
         self.scope = scope
@@ -24,7 +28,7 @@ public final class TracerCore: Sendable {
     /// The same pipeline under another instrumentation scope.
     public func withScope(_ name: String) -> TracerCore {
         TracerCore(processor: processor, sampler: sampler, limits: limits,
-                   scope: InstrumentationScope(name: name, version: scope.version))
+                   scope: InstrumentationScope(name: name, version: scope.version), recordsErrorMessages: recordsErrorMessages)
     }
 
     /// Starts a span on the fast path; `parent` defaults to the task's current span.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import OTLPExport
 
@@ -143,5 +144,51 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(config.exportTimeout, .seconds(30))
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=500") })
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_BSP_EXPORT_TIMEOUT='abc'") })
+    }
+}
+
+/// An exporter that never returns on its own: it waits until cancelled.
+final class HangingExporter: SpanExporter {
+    let started = ManagedAtomicCounter()
+    let cancelled = ManagedAtomicCounter()
+    func export(_ spans: [SpanRecord]) async -> ExportResult {
+        started.increment()
+        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+        cancelled.increment()
+        return ExportResult(failed: spans.count, failure: .shutDown)
+    }
+    func forceFlush(timeout: Duration) async {}
+    func shutdown(timeout: Duration) async {}
+}
+
+final class ManagedAtomicCounter: Sendable {
+    private let value = Mutex(0)
+    func increment() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
+}
+
+final class ExportOverrunTests: XCTestCase {
+    func testAnExportThatOverrunsIsCancelledAndCountedOnceAndNeverOverlapsTheNext() {
+        let exporter = HangingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter,
+                                           configuration: processorConfiguration(delay: .seconds(60), batch: 5,
+                                                                                 exportTimeout: .milliseconds(200)),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<10 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(eventually(3) { exporter.cancelled.count == 2 }, "both overrunning exports must be cancelled")
+        let stats = processor.statistics
+        XCTAssertEqual(stats.droppedExportFailed, 10, "\(stats)")
+        XCTAssertEqual(stats.inFlight, 0)
+        XCTAssertEqual(exporter.started.count, 2)
+        processor.shutdown(timeout: .milliseconds(500))
+    }
+
+    func testAZeroScheduleDelayStillExportsAndShutsDown() {
+        let exporter = RecordingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .zero),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        processor.onEnd(tinySpan(1))
+        XCTAssertTrue(eventually(2) { exporter.exportedCount == 1 })
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(2)))
     }
 }

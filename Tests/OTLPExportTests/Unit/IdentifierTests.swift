@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import XCTest
 @testable import OTLPExport
 
@@ -118,5 +120,23 @@ final class IdentifierTests: XCTestCase {
     func testRandomSpanIDSkipsZero() {
         var generator = ZerosFirstGenerator(zeros: 3)
         XCTAssertEqual(SpanID.random(using: &generator), SpanID(1))
+    }
+}
+
+/// The per-thread generator production uses for ids.
+final class IDGeneratorTests: XCTestCase {
+    func testIDsAreValidAndDistinctAcrossThreads() {
+        let results = Mutex<Set<UInt64>>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            var local: Set<UInt64> = []
+            for _ in 0..<50_000 {
+                let span = IDGenerator.spanID()
+                let trace = IDGenerator.traceID()
+                XCTAssertTrue(span.isValid && trace.isValid)
+                local.insert(span.value)
+            }
+            results.withLock { $0.formUnion(local) }
+        }
+        XCTAssertEqual(results.withLock { $0.count }, 200_000, "two threads produced the same span id")
     }
 }
