@@ -10,10 +10,10 @@ final class ProbePlugin: Plugin {
     let priority: Int
     let mode: PluginMode
     let hooks: Set<HookType>
-    let log: Mutex<[String]>
+    let log: Locked<[String]>
     let action: @Sendable (String, inout GenerationPreCallPayload) throws -> Void
     let onPost: @Sendable (String) throws -> Void
-    static let order = Mutex<[String]>([])
+    static let order = Locked<[String]>([])
 
     init(_ name: String, priority: Int = 50, mode: PluginMode = .sequential,
          hooks: Set<HookType> = [.generationPreCall, .generationPostCall],
@@ -23,7 +23,7 @@ final class ProbePlugin: Plugin {
         self.priority = priority
         self.mode = mode
         self.hooks = hooks
-        self.log = Mutex([])
+        self.log = Locked([])
         self.action = action
         self.onPost = onPost
     }
@@ -145,7 +145,7 @@ struct CapturingBackend: Backend {
 }
 
 final class SeenBox: Sendable {
-    private let value = Mutex<Double?>(nil)
+    private let value = Locked<Double?>(nil)
     func set(_ v: Double?) { value.withLock { $0 = v } }
     var current: Double? { value.withLock { $0 } }
 }

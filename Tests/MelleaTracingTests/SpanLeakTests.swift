@@ -139,7 +139,7 @@ final class SessionStartRefusalTests: XCTestCase {
         let priority = 1
         let hooks: Set<HookType> = [.generationPostCall]
         let ended: @Sendable () -> Bool
-        let sawEnded = Mutex<Bool?>(nil)
+        let sawEnded = Locked<Bool?>(nil)
         init(ended: @escaping @Sendable () -> Bool) { self.ended = ended }
         func generationPostCall(_ payload: inout GenerationPostCallPayload) throws {
             sawEnded.withLock { $0 = ended() }

@@ -25,7 +25,7 @@ public final class Diagnostics: Sendable {
     public typealias Handler = @Sendable (DiagnosticMessage) -> Void
 
     private let handler: Handler
-    private let reportedOnce = Mutex<Set<String>>([])
+    private let reportedOnce = Locked<Set<String>>([])
 
     /// Creates a diagnostics sink with a custom handler.
     public init(handler: @escaping Handler) { self.handler = handler }
@@ -51,7 +51,7 @@ public final class Diagnostics: Sendable {
 
 /// A diagnostics sink that keeps every message, for tests.
 public final class RecordingDiagnostics: Sendable {
-    private let storage = Mutex<[DiagnosticMessage]>([])
+    private let storage = Locked<[DiagnosticMessage]>([])
 
     /// Creates an empty recorder.
     public init() {}

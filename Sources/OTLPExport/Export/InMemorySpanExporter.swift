@@ -2,7 +2,7 @@ import Synchronization
 
 /// Keeps every exported span in memory, for users' own tests of their instrumentation.
 public final class InMemorySpanExporter: SpanExporter {
-    private let state = Mutex<(spans: [SpanRecord], isShutDown: Bool)>(([], false))
+    private let state = Locked<(spans: [SpanRecord], isShutDown: Bool)>(([], false))
 
     /// Creates an empty exporter.
     public init() {}

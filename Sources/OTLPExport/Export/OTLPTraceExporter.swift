@@ -20,7 +20,7 @@ public final class OTLPTraceExporter: SpanExporter {
     private let resource: Resource
     private let diagnostics: Diagnostics
     private let shutdownSignal = ShutdownSignal()
-    private let encoders = Mutex<[EncoderBox]>([])
+    private let encoders = Locked<[EncoderBox]>([])
 
     /// Opens the channel (it connects lazily, so a missing collector is not an error here).
     ///

@@ -8,7 +8,7 @@ final class ShutdownSignal: Sendable {
         var nextID: UInt64 = 0
         var sleepers: [UInt64: CheckedContinuation<Bool, Never>] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Whether shutdown has begun.
     var isTriggered: Bool { state.withLock { $0.triggered } }

@@ -25,7 +25,19 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let lateSpans = ManagedAtomic<Int>(0)
     private let exportSlots: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
-    private let control = Mutex<ControlState>(ControlState())
+    private let control = Locked<ControlState>(ControlState())
+    private let outstanding = Locked<OutstandingExports>(OutstandingExports())
+
+    private struct OutstandingExport {
+        var task: Task<Void, Never>?
+        let count: Int
+        let claim: ManagedAtomic<Bool>
+    }
+
+    private struct OutstandingExports {
+        var next = 0
+        var exports: [Int: OutstandingExport] = [:]
+    }
 
     private struct ControlState {
         var flushWaiters: [(target: Int, done: DispatchSemaphore)] = []
@@ -185,6 +197,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             if !exportOneBatch(deadline: deadline) { usleep(200) }
         }
         waitForExportsInFlight(until: deadline)
+        for id in outstanding.withLock({ Array($0.exports.keys) }) { abandon(id) }
         var abandoned = 0
         while queue.pop() != nil { abandoned += 1 }
         counters.droppedAtShutdown.wrappingIncrement(by: abandoned, ordering: .relaxed)
@@ -216,34 +229,49 @@ public final class BatchSpanProcessor: SpanProcessor {
         counters.inFlight.wrappingIncrement(by: count, ordering: .relaxed)
         let claim = ManagedAtomic<Bool>(false)
         let done = DispatchSemaphore(value: 0)
-        let task = Task.detached { [exporter, counters, exportSlots] in
+        // Registered before the task exists, so the task's own removal can never come first.
+        let id = outstanding.withLock { state -> Int in
+            state.next += 1
+            state.exports[state.next] = OutstandingExport(task: nil, count: count, claim: claim)
+            return state.next
+        }
+        let task = Task.detached { [exporter, counters, exportSlots, outstanding] in
             let result = await exporter.export(batch)
             if !claim.exchange(true, ordering: .acquiringAndReleasing) {
                 counters.record(result)
                 counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
                 exportSlots.signal()
             }
+            outstanding.withLock { _ = $0.exports.removeValue(forKey: id) }
             done.signal()
         }
+        outstanding.withLock { $0.exports[id]?.task = task }
+        let giveUpAt = ContinuousClock.now + budget
         if configuration.maxConcurrentExports == 1 {
-            if done.wait(timeout: dispatchTime(after: budget)) == .timedOut { abandon(task, count: count, claim: claim) }
-        } else {
-            DispatchQueue.global().asyncAfter(deadline: dispatchTime(after: budget)) { [self] in
-                abandon(task, count: count, claim: claim)
+            // Wait in slices, so a shutdown that begins meanwhile shortens the wait to its deadline.
+            while done.wait(timeout: dispatchTime(after: .milliseconds(20))) == .timedOut {
+                let shutdownDeadline = control.withLock { $0.shutdownDeadline }
+                if ContinuousClock.now >= min(giveUpAt, shutdownDeadline ?? giveUpAt) {
+                    abandon(id)
+                    break
+                }
             }
+        } else {
+            DispatchQueue.global().asyncAfter(deadline: dispatchTime(after: budget)) { [self] in abandon(id) }
         }
         return true
     }
 
     /// Gives up on an export that overran its budget: cancels it and counts its spans as failed.
-    private func abandon(_ task: Task<Void, Never>, count: Int, claim: ManagedAtomic<Bool>) {
-        guard !claim.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        task.cancel()
-        counters.record(ExportResult(failed: count, failure: .timedOut))
-        counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
+    private func abandon(_ id: Int) {
+        guard let export = outstanding.withLock({ $0.exports.removeValue(forKey: id) }),
+              !export.claim.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        export.task?.cancel()
+        counters.record(ExportResult(failed: export.count, failure: .timedOut))
+        counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
         exportSlots.signal()
         diagnostics.reportOnce(key: "export-overran", .warning,
-            "an export took longer than OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)); it was cancelled and its spans are counted as failed")
+            "an export did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)) or the shutdown timeout; it was cancelled and its spans are counted as failed")
     }
 
     private func waitForExportsInFlight(until deadline: ContinuousClock.Instant) {

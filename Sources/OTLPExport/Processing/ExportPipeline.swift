@@ -68,8 +68,8 @@ public final class ExportPipeline: SpanProcessor {
 }
 
 private final class ResultBox: Sendable {
-    private let values: Mutex<[Bool]>
-    init(count: Int) { values = Mutex(Array(repeating: false, count: count)) }
+    private let values: Locked<[Bool]>
+    init(count: Int) { values = Locked(Array(repeating: false, count: count)) }
     func set(_ index: Int, _ value: Bool) { values.withLock { $0[index] = value } }
     var all: Bool { values.withLock { $0.allSatisfy { $0 } } }
 }

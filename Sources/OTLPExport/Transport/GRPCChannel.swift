@@ -19,7 +19,7 @@ final class GRPCChannel: @unchecked Sendable {
     private let methodName: UnsafeMutablePointer<CChar>
     private let method: UnsafeMutableRawPointer?
     private let poller = DispatchSemaphore(value: 0)
-    private let state = Mutex<(closed: Bool, calls: [ObjectIdentifier: PendingCall])>((false, [:]))
+    private let state = Locked<(closed: Bool, calls: [ObjectIdentifier: PendingCall])>((false, [:]))
 
     /// Opens a channel (connecting lazily, on the first call).
     init(endpoint: OTLPEndpoint, configuration: OTLPExporterConfiguration, userAgent: String,
@@ -157,7 +157,7 @@ final class GRPCChannel: @unchecked Sendable {
 
 /// A started call and the task waiting for it.
 private final class PendingCall: @unchecked Sendable {
-    private let lock = Mutex<(call: CallHandle?, continuation: CheckedContinuation<CallOutcome, Never>?, done: Bool)>((nil, nil, false))
+    private let lock = Locked<(call: CallHandle?, continuation: CheckedContinuation<CallOutcome, Never>?, done: Bool)>((nil, nil, false))
     private weak let channel: GRPCChannel?
 
     init(_ continuation: CheckedContinuation<CallOutcome, Never>, channel: GRPCChannel) {
@@ -220,7 +220,7 @@ private final class PendingCall: @unchecked Sendable {
 
 /// The call of the task that is waiting, for its cancellation handler.
 private final class CurrentCall: Sendable {
-    private let call = Mutex<PendingCall?>(nil)
+    private let call = Locked<PendingCall?>(nil)
     func set(_ pending: PendingCall) { call.withLock { $0 = pending } }
     func get() -> PendingCall? { call.withLock { $0 } }
 }

@@ -35,7 +35,7 @@ public enum TracingSystem {
         var setup: Setup?
         var instrumentationBootstrapped = false
     }
-    private static let state = Mutex(State())
+    private static let state = Locked(State())
 
     /// The current tracer core, if tracing is on.
     public static var currentCore: TracerCore? { state.withLock { $0.setup?.core } }

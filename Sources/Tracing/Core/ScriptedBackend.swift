@@ -1,3 +1,4 @@
+import OTLPExport
 import Foundation
 import Synchronization
 
@@ -20,7 +21,7 @@ public final class ScriptedBackend: Backend {
     public let isRemote: Bool
     public let serverAddress: String?
     public let serverPort: Int?
-    private let replies: Mutex<[Reply]>
+    private let replies: Locked<[Reply]>
     private let fallback: String
 
     /// Creates a back end that gives `replies` in order, then `fallback` forever.
@@ -32,7 +33,7 @@ public final class ScriptedBackend: Backend {
         self.isRemote = isRemote
         self.serverAddress = serverAddress
         self.serverPort = serverPort
-        self.replies = Mutex(replies)
+        self.replies = Locked(replies)
         self.fallback = fallback
     }
 

@@ -1,3 +1,4 @@
+import OTLPExport
 import Dispatch
 import Foundation
 import Synchronization
@@ -19,7 +20,7 @@ public final class Session: Sendable {
     public var registry: HookRegistry { core.registry }
     /// The context the session's work runs in (the `session` span when tracing is on).
     public let context: InstrumentationContext
-    private let state: Mutex<(history: [ChatMessage], interactions: Int, closed: Bool)>
+    private let state: Locked<(history: [ChatMessage], interactions: Int, closed: Bool)>
 
     private init(id: String, backend: any Backend, core: GenerativeCore, context: InstrumentationContext,
                  history: [ChatMessage]) {
@@ -27,7 +28,7 @@ public final class Session: Sendable {
         self.backend = backend
         self.core = core
         self.context = context
-        state = Mutex((history, 0, false))
+        state = Locked((history, 0, false))
     }
 
     /// Starts a session, firing the session start-up hooks.
@@ -214,7 +215,7 @@ public struct SessionClosedError: Error, Sendable, CustomStringConvertible {
 func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
     let context = InstrumentationContext.current
     let done = DispatchSemaphore(value: 0)
-    let box = Mutex<Result<T, any Error>?>(nil)
+    let box = Locked<Result<T, any Error>?>(nil)
     Task.detached {
         let result: Result<T, any Error>
         do {

@@ -26,7 +26,7 @@ public final class HookRegistry: Sendable {
 
     @usableFromInline let mask = ManagedAtomic<UInt64>(0)
     private let snapshot = ManagedAtomic<Snapshot>(Snapshot([]))
-    private let writer = Mutex<Int>(0)
+    private let writer = Locked<Int>(0)
     /// Where failures of plugins are reported.
     public let diagnostics: Diagnostics
 

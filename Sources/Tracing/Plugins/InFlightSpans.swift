@@ -16,7 +16,7 @@ public final class InFlightSpans: Sendable {
         var next: UInt64 = 0
         var abandoned = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The most spans held at once.
     public let capacity: Int
 

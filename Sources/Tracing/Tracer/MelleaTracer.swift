@@ -56,7 +56,7 @@ public final class MelleaSpan: Tracing.Span {
     public let context: InstrumentationContext
     private let builder: SpanBuilder?
     /// The span's attributes in swift-distributed-tracing's form, converted once, at `end`.
-    private let lock = Mutex<SpanAttributes>(SpanAttributes())
+    private let lock = Locked<SpanAttributes>(SpanAttributes())
     private let noopName: String
 
     init(builder: SpanBuilder, parentContext: InstrumentationContext) {

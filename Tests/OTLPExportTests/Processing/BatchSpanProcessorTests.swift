@@ -162,7 +162,7 @@ final class HangingExporter: SpanExporter {
 }
 
 final class ManagedAtomicCounter: Sendable {
-    private let value = Mutex(0)
+    private let value = Locked(0)
     func increment() { value.withLock { $0 += 1 } }
     var count: Int { value.withLock { $0 } }
 }

@@ -10,7 +10,7 @@ final class RecordingExporter: SpanExporter {
         var maxConcurrent = 0
         var shutDown = false
     }
-    let state = Mutex(State())
+    let state = Locked(State())
     let delay: Duration
     let result: (@Sendable ([SpanRecord]) -> ExportResult)?
 

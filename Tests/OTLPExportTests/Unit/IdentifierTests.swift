@@ -126,7 +126,7 @@ final class IdentifierTests: XCTestCase {
 /// The per-thread generator production uses for ids.
 final class IDGeneratorTests: XCTestCase {
     func testIDsAreValidAndDistinctAcrossThreads() {
-        let results = Mutex<Set<UInt64>>([])
+        let results = Locked<Set<UInt64>>([])
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
             var local: Set<UInt64> = []
             for _ in 0..<50_000 {
