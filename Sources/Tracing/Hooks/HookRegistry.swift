@@ -1,4 +1,5 @@
 import Atomics
+import Dispatch
 import OTLPExport
 import Synchronization
 
@@ -27,6 +28,9 @@ public final class HookRegistry: Sendable {
     @usableFromInline let mask = ManagedAtomic<UInt64>(0)
     private let snapshot = ManagedAtomic<Snapshot>(Snapshot([]))
     private let writer = Locked<Int>(0)
+    private let observers = DispatchQueue(label: "mellea-tracing.hook-observers")
+    private let observerBacklog = ManagedAtomic<Int>(0)
+    static let maxObserverBacklog = 10_000
     /// Where failures of plugins are reported.
     public let diagnostics: Diagnostics
 
@@ -82,7 +86,7 @@ public final class HookRegistry: Sendable {
     }
 
     /// Runs the plugins of `P.hook` over `payload`: sequential ones in order (they may change its
-    /// writable fields), then fire-and-forget ones, each with a snapshot, in detached tasks.
+    /// writable fields), then fire-and-forget ones, each with a snapshot, on the observers' queue.
     ///
     /// - Throws: ``PluginRefusedError`` when a sequential plugin refuses an opening hook.
     public func fire<P: HookPayload>(_ payload: inout P) throws {
@@ -108,8 +112,16 @@ public final class HookRegistry: Sendable {
         let snapshotPayload = payload
         for registration in selected where registration.plugin.mode == .fireAndForget {
             let plugin = registration.plugin
-            let diagnostics = self.diagnostics
-            Task.detached {
+            // Observers run on their own serial queue, never on Swift's cooperative pool: one that
+            // blocks delays only other observers, and its backlog is bounded.
+            guard observerBacklog.loadThenWrappingIncrement(ordering: .relaxed) < Self.maxObserverBacklog else {
+                observerBacklog.wrappingDecrement(ordering: .relaxed)
+                diagnostics.reportOnce(key: "observer-backlog", .warning,
+                    "fire-and-forget plugins are \(Self.maxObserverBacklog) events behind: further events are skipped for them")
+                continue
+            }
+            observers.async { [diagnostics, observerBacklog] in
+                defer { observerBacklog.wrappingDecrement(ordering: .relaxed) }
                 var copy = snapshotPayload
                 do { try P.deliver(&copy, to: plugin) } catch {
                     diagnostics.reportOnce(key: "plugin-error-\(plugin.name)-\(hook)", .warning,

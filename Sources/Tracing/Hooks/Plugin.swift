@@ -2,7 +2,8 @@
 public enum PluginMode: Sendable {
     /// In line, in priority order; may change the payload's writable fields and refuse opening hooks.
     case sequential
-    /// In a detached task with an immutable snapshot of the payload; can never delay or stop the call.
+    /// On the registry's observer queue with an immutable snapshot of the payload; can never delay
+    /// or stop the call.
     case fireAndForget
 }
 
