@@ -20,9 +20,21 @@ public final class HookRegistry: Sendable {
         let order: Int
     }
 
+    /// The registrations, and per hook the plugins in the order they run (sorted once, at
+    /// registration, not at every fire).
     final class Snapshot: AtomicReference, Sendable {
         let registrations: [Registration]
-        init(_ registrations: [Registration]) { self.registrations = registrations }
+        let byHook: [[Registration]]
+
+        init(_ registrations: [Registration]) {
+            self.registrations = registrations
+            byHook = HookType.allCases.map { hook in
+                registrations.filter { $0.plugin.hooks.contains(hook) }.sorted { a, b in
+                    if hook.isClosing, a.plugin.closesSpans != b.plugin.closesSpans { return a.plugin.closesSpans }
+                    return (a.plugin.priority, a.order) < (b.plugin.priority, b.order)
+                }
+            }
+        }
     }
 
     @usableFromInline let mask = ManagedAtomic<UInt64>(0)
@@ -92,12 +104,9 @@ public final class HookRegistry: Sendable {
     public func fire<P: HookPayload>(_ payload: inout P) throws {
         guard isListening(P.hook) else { return }
         let hook = P.hook
-        var selected = snapshot.load(ordering: .acquiring).registrations.filter {
-            $0.plugin.hooks.contains(hook) && ($0.sessionID == nil || $0.sessionID == payload.sessionID)
-        }
-        selected.sort { a, b in
-            if hook.isClosing, a.plugin.closesSpans != b.plugin.closesSpans { return a.plugin.closesSpans }
-            return (a.plugin.priority, a.order) < (b.plugin.priority, b.order)
+        let sessionID = payload.sessionID
+        let selected = snapshot.load(ordering: .acquiring).byHook[hook.rawValue].filter {
+            $0.sessionID == nil || $0.sessionID == sessionID
         }
         for registration in selected where registration.plugin.mode == .sequential {
             do {
