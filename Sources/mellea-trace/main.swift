@@ -1,10 +1,17 @@
-// mellea-trace: runs a small scripted GenAI session (start_session, session > action > chat,
+// mellea-trace [demo]: runs a small scripted GenAI session (start_session, session > action > chat,
 // a tool call, a streamed reply) through the tracing layer and the export pipeline the
 // environment configures. Without MELLEA_TRACES_* set, it traces to the OTLP endpoint when
 // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set, and prints the spans otherwise.
+//
+// mellea-trace receive [--port P]: a native OTLP/gRPC receiver on 127.0.0.1 that decodes every
+// request and prints the span count each second (for trying the exporter without a collector).
 import Foundation
 import MelleaTracing
 import OTLPExport
+
+if CommandLine.arguments.dropFirst().first == "receive" {
+    runReceiver(CommandLine.arguments.dropFirst(2))
+}
 
 nonisolated(unsafe) var variables = ProcessInfo.processInfo.environment  // main thread only
 func isSet(_ name: String) -> Bool { !(variables[name] ?? "").isEmpty }

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPExport
 import XCTest
 
 /// The demo executable as a real process: it must exit promptly and cleanly with or without a
@@ -52,5 +53,36 @@ final class ProcessExitTests: XCTestCase {
         let result = try runDemo([], environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertEqual(receiver.acceptedSpans().count, 7)
+    }
+}
+
+final class ReceiveCommandTests: XCTestCase {
+    func testReceiveCountsWhatTheExporterSends() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mellea-trace")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["receive", "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte.first != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let port = try XCTUnwrap(Int(text.dropFirst("LISTENING ".count)), "first line was '\(text)'")
+        var configuration = OTLPExporterConfiguration()
+        configuration.endpoint = OTLPEndpoint(target: "127.0.0.1:\(port)", usesTLS: false)
+        let exporter = try OTLPTraceExporter(configuration: configuration, resource: Resource(attributes: []),
+                                             diagnostics: RecordingDiagnostics().diagnostics)
+        let result = await exporter.export((0..<25).map { sampleSpan(index: $0) })
+        await exporter.shutdown(timeout: .seconds(5))
+        XCTAssertEqual(result, .success(25))
+        process.terminate()
+        process.waitUntilExit()
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(rest.contains("spans=25 requests=1"), rest)
     }
 }
