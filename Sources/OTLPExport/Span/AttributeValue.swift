@@ -46,7 +46,7 @@ extension AttributeValue: CustomStringConvertible {
         case .boolArray(let a): return "[" + a.map(String.init).joined(separator: ",") + "]"
         case .intArray(let a): return "[" + a.map(String.init).joined(separator: ",") + "]"
         case .doubleArray(let a): return "[" + a.map { String($0) }.joined(separator: ",") + "]"
-        case .bytes(let b): return "0x" + b.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        case .bytes(let b): return "0x" + hexString(b)
         }
     }
 }

@@ -85,6 +85,11 @@ func isHexDigit(_ byte: UInt8) -> Bool {
         || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
 }
 
+/// Lowercase hex digits of `bytes`, two per byte.
+package func hexString(_ bytes: [UInt8]) -> String {
+    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+}
+
 func hex16(_ value: UInt64) -> String {
     let digits = String(value, radix: 16)
     return String(repeating: "0", count: 16 - digits.utf8.count) + digits

@@ -151,7 +151,7 @@ public final class Session: Sendable {
     }
 
     /// The caller's own span when it has one inside this session's trace, else the session's context.
-    private func callerContext() -> InstrumentationContext {
+    func callerContext() -> InstrumentationContext {
         if let current = InstrumentationContext.current, current.spanContext != nil { return current }
         return context
     }

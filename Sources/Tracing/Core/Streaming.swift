@@ -98,8 +98,7 @@ extension Session {
     /// A streamed reply to `text`, traced as a `stream` span around a streaming `chat` span.
     public func stream(_ text: String, options: ModelOptions = ModelOptions()) -> AsyncThrowingStream<String, any Error> {
         let request = GenerationRequest(messages: history + [.user(text)], options: options)
-        let context = InstrumentationContext.current?.spanContext != nil ? InstrumentationContext.current! : self.context
-        return InstrumentationContext.$current.withValue(context) {
+        return InstrumentationContext.$current.withValue(callerContext()) {
             GenerativeCore(registry: registry).stream(backend, request, sessionID: id)
         }
     }

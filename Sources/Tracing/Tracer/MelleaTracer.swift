@@ -172,7 +172,7 @@ extension SpanAttribute {
         case .boolArray(let v): self = .boolArray(v)
         case .intArray(let v): self = .int64Array(v)
         case .doubleArray(let v): self = .doubleArray(v)
-        case .bytes(let v): self = .string(v.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        case .bytes(let v): self = .string(hexString(v))
         }
     }
 }
