@@ -1,10 +1,12 @@
-// A fast OTLP/gRPC trace receiver on gRPC core's server API: every request is decoded in full with
-// protobuf-c into a per-thread bump arena, its spans are counted, and it is answered in one batch.
+// A fast OTLP/gRPC trace receiver on gRPC core's server API: every request is decoded in full —
+// by the validating wire decoder of otlp_scan.c, or with protobuf-c into a per-thread bump arena —
+// its spans are counted, and it is answered in one batch.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE // pthread_setname_np
 #endif
 
 #include "cgrpc_count_server.h"
+#include "cgrpc_otlp_scan.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
@@ -138,6 +140,7 @@ struct cgrpc_count_server {
     grpc_server *server;
     void *method;
     int threads;
+    cgrpc_count_decoder decoder;
     poller *pollers;
     atomic_int stopping;
     pthread_mutex_t gate_mutex;
@@ -248,24 +251,29 @@ static int decode_and_count(poller *p, grpc_byte_buffer *payload) {
     grpc_slice owned;
     int has_owned = 0;
     const uint8_t *data = payload_bytes(p, payload, &len, &owned, &has_owned);
-    export_request *req = data == NULL ? NULL
-        : opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(&p->allocator, len, data);
     uint64_t spans = 0;
-    if (req != NULL) {
-        for (size_t i = 0; i < req->n_resource_spans; i++) {
-            const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->resource_spans[i];
-            for (size_t j = 0; j < rs->n_scope_spans; j++) spans += rs->scope_spans[j]->n_spans;
+    int ok = 0;
+    if (data != NULL && s->decoder == CGRPC_COUNT_DECODER_SCAN) {
+        ok = cgrpc_otlp_scan_request(data, len, &spans);
+    } else if (data != NULL) {
+        export_request *req =
+            opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(&p->allocator, len, data);
+        if (req != NULL) {
+            ok = 1;
+            for (size_t i = 0; i < req->n_resource_spans; i++) {
+                const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->resource_spans[i];
+                for (size_t j = 0; j < rs->n_scope_spans; j++) spans += rs->scope_spans[j]->n_spans;
+            }
         }
-        // Nothing to free: everything lives in the arena.
+        arena_reset(&p->arena); // nothing else to free: everything lives in the arena
     }
-    arena_reset(&p->arena);
     if (has_owned) grpc_slice_unref(owned);
     if (p->flat_cap > FLAT_MAX_KEPT_BYTES) {
         free(p->flat);
         p->flat = NULL;
         p->flat_cap = 0;
     }
-    if (req != NULL) {
+    if (ok) {
         atomic_fetch_add_explicit(&s->spans, spans, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->bytes, (uint64_t)len, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
@@ -275,7 +283,7 @@ static int decode_and_count(poller *p, grpc_byte_buffer *payload) {
 #ifdef CGRPC_COUNT_SERVER_PROFILE
     atomic_fetch_add_explicit(&s->decode_ns, thread_cpu_ns() - t0, memory_order_relaxed);
 #endif
-    return req != NULL;
+    return ok;
 }
 
 // Answers the call in one batch; its completion comes back to the poller with phase PHASE_REPLY.
@@ -383,8 +391,8 @@ static void destroy_queues_and_free(cgrpc_count_server *s) {
     grpc_shutdown();
 }
 
-cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, int *bound_port,
-                                             char *error, size_t error_len) {
+cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, cgrpc_count_decoder decoder,
+                                             int *bound_port, char *error, size_t error_len) {
     if (threads < 1) {
         snprintf(error, error_len, "threads must be at least 1 (got %d)", threads);
         return NULL;
@@ -399,6 +407,7 @@ cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, i
     }
     grpc_init();
     s->threads = threads;
+    s->decoder = decoder;
     s->pollers = pollers;
     pthread_mutex_init(&s->gate_mutex, NULL);
     pthread_cond_init(&s->gate_cond, NULL);

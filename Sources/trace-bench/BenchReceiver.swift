@@ -13,9 +13,10 @@ final class BenchReceiver {
         var cpuSeconds = 0.0
     }
 
-    /// The receiver this benchmark runs: native (this executable with `--serve-receiver`, gRPC core +
-    /// protobuf-c) or the Python one (`scripts/otlp_receiver.py`, grpcio + opentelemetry-proto).
-    enum Kind: String { case native, python }
+    /// The receiver this benchmark runs: native (this executable with `--serve-receiver`: gRPC core's
+    /// server, decoding with the validating wire decoder or with protobuf-c) or the Python one
+    /// (`scripts/otlp_receiver.py`, grpcio + opentelemetry-proto).
+    enum Kind: String, CaseIterable { case scan, protobufC = "protobuf-c", python }
 
     static func start(_ kind: Kind) throws -> BenchReceiver { try BenchReceiver(kind) }
 
@@ -23,9 +24,9 @@ final class BenchReceiver {
         reportFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-report-\(UUID().uuidString).json")
         process = Process()
         switch kind {
-        case .native:
+        case .scan, .protobufC:
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            process.arguments = ["--serve-receiver", reportFile.path]
+            process.arguments = ["--serve-receiver", kind.rawValue, reportFile.path]
         case .python:
             let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             let python = ProcessInfo.processInfo.environment["MELLEA_BENCH_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
@@ -80,11 +81,11 @@ final class BenchReceiver {
     }
 }
 
-/// `trace-bench --serve-receiver FILE`: the native receiver as a child process, reporting its
+/// `trace-bench --serve-receiver DECODER FILE`: the native receiver as a child process, reporting its
 /// counts and its own CPU time into FILE (the same format as the Python receiver's report).
-func serveReceiver(reportPath: String) -> Never {
+func serveReceiver(decoder: OTLPCountingReceiver.Decoder, reportPath: String) -> Never {
     let receiver: OTLPCountingReceiver
-    do { receiver = try OTLPCountingReceiver(address: "127.0.0.1:0", threads: 2) } catch {
+    do { receiver = try OTLPCountingReceiver(address: "127.0.0.1:0", threads: 2, decoder: decoder) } catch {
         FileHandle.standardError.write(Data("receiver: \(error)\n".utf8))
         exit(2)
     }

@@ -20,5 +20,6 @@
 #include "cgrpc_channel.h"
 #include "cgrpc_unary_call.h"
 #include "cgrpc_count_server.h"
+#include "cgrpc_otlp_scan.h"
 
 #endif

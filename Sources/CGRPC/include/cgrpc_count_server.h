@@ -1,5 +1,5 @@
 // A fast in-process OTLP/gRPC trace receiver for benchmarks and tests: it fully decodes every
-// ExportTraceServiceRequest with protobuf-c (into a per-thread bump arena) and counts the spans.
+// ExportTraceServiceRequest and counts the spans.
 #ifndef CGRPC_COUNT_SERVER_H
 #define CGRPC_COUNT_SERVER_H
 
@@ -8,13 +8,21 @@
 
 typedef struct cgrpc_count_server cgrpc_count_server;
 
+/// How requests are decoded.
+typedef enum {
+    /// The validating wire decoder of cgrpc_otlp_scan.h: every field checked, nothing allocated.
+    CGRPC_COUNT_DECODER_SCAN = 0,
+    /// protobuf-c's generated unpack into a per-thread bump arena.
+    CGRPC_COUNT_DECODER_PROTOBUF_C = 1,
+} cgrpc_count_decoder;
+
 /// Starts serving opentelemetry.proto.collector.trace.v1.TraceService/Export on `address`
 /// (e.g. "127.0.0.1:0"), plaintext, with `threads` poller threads (>= 1), each with its own
-/// completion queue. gzip-compressed requests are accepted; requests may be up to 64 MiB.
+/// completion queue, decoding requests with `decoder`. gzip-compressed requests are accepted; requests may be up to 64 MiB.
 /// Takes its own grpc_init() reference. Writes the bound port into `*bound_port` (may be NULL).
 /// Returns NULL and writes a message into `error` (`error_len` bytes) on failure.
-cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, int *bound_port,
-                                             char *error, size_t error_len);
+cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, cgrpc_count_decoder decoder,
+                                             int *bound_port, char *error, size_t error_len);
 
 /// Spans in requests that decoded and were answered OK. Counters are updated after decoding and
 /// before the reply is sent, so they are final once the client holds its response.
