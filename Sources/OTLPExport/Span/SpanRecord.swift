@@ -73,10 +73,16 @@ public struct InstrumentationScope: Sendable, Hashable {
     }
 }
 
-/// A finished span: immutable, and everything an exporter needs.
+/// A span's data: everything an exporter needs.
 ///
-/// A reference type so that the batch processor's queue moves one pointer per span.
-public final class SpanRecord: Sendable {
+/// The span API (`SpanBuilder` in MelleaTracing) fills the record while the span runs, from one
+/// owner at a time, and hands it to a processor when the span ends; from then on it never changes
+/// again, which is what makes it safe to share (`@unchecked Sendable`). Records made with the
+/// public initializer are finished from the start.
+///
+/// A reference type so that the batch processor's queue moves one pointer per span, and so that
+/// a span costs one allocation for its data (plus its attribute storage), not a builder and a copy.
+public final class SpanRecord: @unchecked Sendable {
     /// The trace the span belongs to.
     public let traceID: TraceID
     /// The span's own id.
@@ -90,39 +96,61 @@ public final class SpanRecord: Sendable {
     /// Whether the parent span lives in another process (sets the OTLP span flags bits).
     public let parentIsRemote: Bool?
     /// Span name.
-    public let name: String
+    @exclusivity(unchecked) public package(set) var name: String
     /// Span kind.
     public let kind: SpanKind
     /// Start, in nanoseconds since the Unix epoch.
     public let startTimeUnixNano: UInt64
     /// End, in nanoseconds since the Unix epoch.
-    public let endTimeUnixNano: UInt64
+    @exclusivity(unchecked) public package(set) var endTimeUnixNano: UInt64
     /// Span attributes.
-    public let attributes: [Attribute]
-    /// Span events.
-    public let events: [SpanEvent]
+    @exclusivity(unchecked) public package(set) var attributes: [Attribute]
+    /// Span events, in the order they were added.
+    public var events: [SpanEvent] { eventList.array }
+    /// The events, stored without an array allocation for the first one.
+    @exclusivity(unchecked) package var eventList: SpanEventList
     /// Span links.
-    public let links: [SpanLink]
+    @exclusivity(unchecked) public package(set) var links: [SpanLink]
     /// Final status.
-    public let status: SpanStatus
+    @exclusivity(unchecked) public package(set) var status: SpanStatus
     /// The library that produced the span.
     public let scope: InstrumentationScope
     /// Attributes removed by the span limits.
-    public let droppedAttributesCount: UInt32
+    @exclusivity(unchecked) public package(set) var droppedAttributesCount: UInt32
     /// Events removed by the span limits.
-    public let droppedEventsCount: UInt32
+    @exclusivity(unchecked) public package(set) var droppedEventsCount: UInt32
     /// Links removed by the span limits.
-    public let droppedLinksCount: UInt32
+    @exclusivity(unchecked) public package(set) var droppedLinksCount: UInt32
+    /// Whether the span has ended (always true for records made with the public initializer).
+    @exclusivity(unchecked) public package(set) var hasEnded: Bool
 
     /// Creates a finished span record.
-    public init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID = .invalid,
-                traceFlags: UInt8 = 1, traceState: String = "", parentIsRemote: Bool? = nil,
-                name: String, kind: SpanKind = .internal,
-                startTimeUnixNano: UInt64, endTimeUnixNano: UInt64,
-                attributes: [Attribute] = [], events: [SpanEvent] = [], links: [SpanLink] = [],
-                status: SpanStatus = .unset, scope: InstrumentationScope,
-                droppedAttributesCount: UInt32 = 0, droppedEventsCount: UInt32 = 0,
-                droppedLinksCount: UInt32 = 0) {
+    public convenience init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID = .invalid,
+                            traceFlags: UInt8 = 1, traceState: String = "", parentIsRemote: Bool? = nil,
+                            name: String, kind: SpanKind = .internal,
+                            startTimeUnixNano: UInt64, endTimeUnixNano: UInt64,
+                            attributes: [Attribute] = [], events: [SpanEvent] = [], links: [SpanLink] = [],
+                            status: SpanStatus = .unset, scope: InstrumentationScope,
+                            droppedAttributesCount: UInt32 = 0, droppedEventsCount: UInt32 = 0,
+                            droppedLinksCount: UInt32 = 0) {
+        self.init(traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceFlags: traceFlags,
+                  traceState: traceState, parentIsRemote: parentIsRemote, name: name, kind: kind,
+                  startTimeUnixNano: startTimeUnixNano, scope: scope, attributeCapacity: 0)
+        self.endTimeUnixNano = endTimeUnixNano
+        self.attributes = attributes
+        eventList = SpanEventList(events)
+        self.links = links
+        self.status = status
+        self.droppedAttributesCount = droppedAttributesCount
+        self.droppedEventsCount = droppedEventsCount
+        self.droppedLinksCount = droppedLinksCount
+        hasEnded = true
+    }
+
+    /// A running span's record, filled by its builder until it ends.
+    package init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID, traceFlags: UInt8, traceState: String,
+                 parentIsRemote: Bool?, name: String, kind: SpanKind, startTimeUnixNano: UInt64,
+                 scope: InstrumentationScope, attributeCapacity: Int) {
         self.traceID = traceID
         self.spanID = spanID
         self.parentSpanID = parentSpanID
@@ -132,14 +160,51 @@ public final class SpanRecord: Sendable {
         self.name = name
         self.kind = kind
         self.startTimeUnixNano = startTimeUnixNano
-        self.endTimeUnixNano = endTimeUnixNano
-        self.attributes = attributes
-        self.events = events
-        self.links = links
-        self.status = status
+        endTimeUnixNano = startTimeUnixNano
+        attributes = []
+        if attributeCapacity > 0 { attributes.reserveCapacity(attributeCapacity) }
+        eventList = SpanEventList()
+        links = []
+        status = .unset
         self.scope = scope
-        self.droppedAttributesCount = droppedAttributesCount
-        self.droppedEventsCount = droppedEventsCount
-        self.droppedLinksCount = droppedLinksCount
+        droppedAttributesCount = 0
+        droppedEventsCount = 0
+        droppedLinksCount = 0
+        hasEnded = false
+    }
+}
+
+/// A span's events: the first one inline, the rest in an array, so that the common span with
+/// zero or one event allocates nothing for them.
+package struct SpanEventList: Sendable {
+    private var first: SpanEvent?
+    private var rest: [SpanEvent] = []
+
+    package init() {}
+
+    package init(_ events: [SpanEvent]) {
+        first = events.first
+        rest = Array(events.dropFirst())
+    }
+
+    /// Number of events.
+    package var count: Int { first == nil ? 0 : 1 + rest.count }
+
+    package mutating func append(_ event: SpanEvent) {
+        if first == nil { first = event } else { rest.append(event) }
+    }
+
+    /// Calls `body` with each event and its index, in order.
+    @inline(__always)
+    package func forEach(_ body: (Int, SpanEvent) -> Void) {
+        guard let first else { return }
+        body(0, first)
+        for (index, event) in rest.enumerated() { body(index + 1, event) }
+    }
+
+    /// The events as an array (allocates; for readers off the hot path).
+    package var array: [SpanEvent] {
+        guard let first else { return [] }
+        return [first] + rest
     }
 }

@@ -1,0 +1,78 @@
+/// The operations a running span's builder performs on its record.
+///
+/// They live in this module because the record's storage opts out of run-time exclusivity checks
+/// (its single owner guarantees exclusivity) and that opt-out only holds for accesses compiled here.
+extension SpanRecord {
+    /// Whether the span is sampled and still running.
+    @inline(__always)
+    package var acceptsChanges: Bool { traceFlags & 1 != 0 && !hasEnded }
+
+    /// Appends an attribute without looking for an earlier one with the same key, or counts it as
+    /// dropped when `limit` attributes are already set.
+    @inline(__always)
+    package func appendAttribute(_ attribute: consuming Attribute, limit: Int) {
+        if attributes.count < limit {
+            attributes.append(attribute)
+        } else {
+            droppedAttributesCount &+= 1
+        }
+    }
+
+    /// Sets an attribute, replacing one with the same key, within `limit`.
+    package func setAttribute(_ attribute: consuming Attribute, limit: Int) {
+        if let index = attributes.firstIndex(where: { $0.key == attribute.key }) {
+            attributes[index] = attribute
+        } else {
+            appendAttribute(attribute, limit: limit)
+        }
+    }
+
+    /// Removes every attribute, keeping their storage.
+    package func removeAllAttributes() { attributes.removeAll(keepingCapacity: true) }
+
+    /// The value of attribute `key`, if set.
+    package func attributeValue(_ key: String) -> AttributeValue? { attributes.first { $0.key == key }?.value }
+
+    /// The attributes set so far.
+    package var currentAttributes: [Attribute] { attributes }
+
+    /// Appends an event, or counts it as dropped when `limit` events are already recorded.
+    @inline(__always)
+    package func appendEvent(_ event: consuming SpanEvent, limit: Int) {
+        if eventList.count < limit {
+            eventList.append(event)
+        } else {
+            droppedEventsCount &+= 1
+        }
+    }
+
+    /// Appends a link, or counts it as dropped when `limit` links are already recorded.
+    package func appendLink(_ link: consuming SpanLink, limit: Int) {
+        if links.count < limit {
+            links.append(link)
+        } else {
+            droppedLinksCount &+= 1
+        }
+    }
+
+    /// Renames the running span.
+    package func rename(_ newName: String) { name = newName }
+
+    /// The span's current name.
+    package var currentName: String { name }
+
+    /// Sets the status of the running span.
+    package func setRunningStatus(_ newStatus: SpanStatus) { status = newStatus }
+
+    /// Ends the span at `time`; `false` if it had already ended.
+    @inline(__always)
+    package func finish(at time: UInt64) -> Bool {
+        guard !hasEnded else { return false }
+        endTimeUnixNano = time
+        hasEnded = true
+        return true
+    }
+
+    /// Whether the span has ended, read without a run-time exclusivity check.
+    package var isFinished: Bool { hasEnded }
+}
