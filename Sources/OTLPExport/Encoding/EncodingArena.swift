@@ -7,12 +7,12 @@ import Glibc
 final class EncodingArena {
     private static let blockSize = 256 * 1024
     /// Blocks of `blockSize` bytes, kept across requests (so steady state allocates nothing).
-    private var blocks: [UnsafeMutableRawPointer] = []
+    @exclusivity(unchecked) private var blocks: [UnsafeMutableRawPointer] = []
     /// Blocks larger than `blockSize`, freed at every reset.
-    private var oversized: [UnsafeMutableRawPointer] = []
-    private var current = 0
-    private var cursor: UnsafeMutableRawPointer?
-    private var remaining = 0
+    @exclusivity(unchecked) private var oversized: [UnsafeMutableRawPointer] = []
+    @exclusivity(unchecked) private var current = 0
+    @exclusivity(unchecked) private var cursor: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var remaining = 0
 
     deinit { for block in blocks + oversized { free(block) } }
 

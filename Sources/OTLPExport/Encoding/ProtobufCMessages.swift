@@ -1,0 +1,176 @@
+import CGRPC
+
+/// Builds the protobuf-c message structs of one span, scope or resource in a bump arena, ready for
+/// `protobuf_c_message_pack`. Strings are copied into the arena (protobuf-c wants them
+/// NUL-terminated); nothing is allocated on the heap per attribute. Not thread-safe.
+final class ProtobufCMessages {
+    typealias CSpan = Opentelemetry__Proto__Trace__V1__Span
+    typealias CEvent = Opentelemetry__Proto__Trace__V1__Span__Event
+    typealias CLink = Opentelemetry__Proto__Trace__V1__Span__Link
+    typealias CStatus = Opentelemetry__Proto__Trace__V1__Status
+    typealias KeyValue = Opentelemetry__Proto__Common__V1__KeyValue
+    typealias AnyValue = Opentelemetry__Proto__Common__V1__AnyValue
+    typealias ArrayValue = Opentelemetry__Proto__Common__V1__ArrayValue
+    typealias CScope = Opentelemetry__Proto__Common__V1__InstrumentationScope
+    typealias CResource = Opentelemetry__Proto__Resource__V1__Resource
+
+    /// Where every struct and string lives until ``reset()``.
+    let arena = EncodingArena()
+
+    /// Forgets every message built so far.
+    func reset() { arena.reset() }
+
+    func makeResource(_ resource: Resource) -> UnsafeMutablePointer<CResource> {
+        let message = arena.allocate(CResource.self)
+        opentelemetry__proto__resource__v1__resource__init(message)
+        (message.pointee.n_attributes, message.pointee.attributes) = makeKeyValues(resource.attributes)
+        return message
+    }
+
+    func makeScope(_ scope: InstrumentationScope) -> UnsafeMutablePointer<CScope> {
+        let message = arena.allocate(CScope.self)
+        opentelemetry__proto__common__v1__instrumentation_scope__init(message)
+        message.pointee.name = arena.cString(scope.name)
+        message.pointee.version = arena.cString(scope.version)
+        return message
+    }
+
+    func makeSpan(_ span: SpanRecord) -> UnsafeMutablePointer<CSpan> {
+        let message = arena.allocate(CSpan.self)
+        opentelemetry__proto__trace__v1__span__init(message)
+        let m = message
+        m.pointee.trace_id = makeTraceID(span.traceID)
+        m.pointee.span_id = makeSpanID(span.spanID)
+        if span.parentSpanID.isValid { m.pointee.parent_span_id = makeSpanID(span.parentSpanID) }
+        if !span.traceState.isEmpty { m.pointee.trace_state = arena.cString(span.traceState) }
+        m.pointee.flags = OTLPRequestEncoder.spanFlags(traceFlags: span.traceFlags, parentIsRemote: span.parentIsRemote)
+        m.pointee.name = arena.cString(span.name)
+        m.pointee.kind = Opentelemetry__Proto__Trace__V1__Span__SpanKind(rawValue: UInt32(span.kind.rawValue))
+        m.pointee.start_time_unix_nano = span.startTimeUnixNano
+        m.pointee.end_time_unix_nano = span.endTimeUnixNano
+        (m.pointee.n_attributes, m.pointee.attributes) = makeKeyValues(span.attributes)
+        m.pointee.dropped_attributes_count = span.droppedAttributesCount
+        m.pointee.dropped_events_count = span.droppedEventsCount
+        m.pointee.dropped_links_count = span.droppedLinksCount
+        let eventCount = span.eventList.count
+        if eventCount > 0 {
+            let list = arena.allocate(UnsafeMutablePointer<CEvent>?.self, count: eventCount)
+            let events = arena.allocate(CEvent.self, count: eventCount)
+            span.eventList.forEach { i, event in
+                let e = events + i
+                opentelemetry__proto__trace__v1__span__event__init(e)
+                e.pointee.time_unix_nano = event.timeUnixNano
+                e.pointee.name = arena.cString(event.name)
+                (e.pointee.n_attributes, e.pointee.attributes) = makeKeyValues(event.attributes)
+                e.pointee.dropped_attributes_count = event.droppedAttributesCount
+                list[i] = e
+            }
+            m.pointee.n_events = eventCount
+            m.pointee.events = list
+        }
+        if !span.links.isEmpty {
+            let list = arena.allocate(UnsafeMutablePointer<CLink>?.self, count: span.links.count)
+            let links = arena.allocate(CLink.self, count: span.links.count)
+            for (i, link) in span.links.enumerated() {
+                let l = links + i
+                opentelemetry__proto__trace__v1__span__link__init(l)
+                l.pointee.trace_id = makeTraceID(link.traceID)
+                l.pointee.span_id = makeSpanID(link.spanID)
+                if !link.traceState.isEmpty { l.pointee.trace_state = arena.cString(link.traceState) }
+                l.pointee.flags = OTLPRequestEncoder.spanFlags(traceFlags: link.traceFlags, parentIsRemote: nil)
+                (l.pointee.n_attributes, l.pointee.attributes) = makeKeyValues(link.attributes)
+                l.pointee.dropped_attributes_count = link.droppedAttributesCount
+                list[i] = l
+            }
+            m.pointee.n_links = span.links.count
+            m.pointee.links = list
+        }
+        if span.status != .unset {
+            let status = arena.allocate(CStatus.self)
+            opentelemetry__proto__trace__v1__status__init(status)
+            switch span.status {
+            case .ok: status.pointee.code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK
+            case .error(let description):
+                status.pointee.code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
+                status.pointee.message = arena.cString(description)
+            case .unset: break
+            }
+            m.pointee.status = status
+        }
+        return message
+    }
+
+    private func makeTraceID(_ id: TraceID) -> ProtobufCBinaryData {
+        let bytes = arena.allocate(UInt8.self, count: 16)
+        UnsafeMutableRawPointer(bytes).storeBytes(of: id.high.bigEndian, as: UInt64.self)
+        UnsafeMutableRawPointer(bytes + 8).storeBytes(of: id.low.bigEndian, as: UInt64.self)
+        return ProtobufCBinaryData(len: 16, data: bytes)
+    }
+
+    private func makeSpanID(_ id: SpanID) -> ProtobufCBinaryData {
+        let bytes = arena.allocate(UInt8.self, count: 8)
+        UnsafeMutableRawPointer(bytes).storeBytes(of: id.value.bigEndian, as: UInt64.self)
+        return ProtobufCBinaryData(len: 8, data: bytes)
+    }
+
+    func makeKeyValues(_ attributes: [Attribute]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<KeyValue>?>?) {
+        guard !attributes.isEmpty else { return (0, nil) }
+        let list = arena.allocate(UnsafeMutablePointer<KeyValue>?.self, count: attributes.count)
+        let pairs = arena.allocate(KeyValue.self, count: attributes.count)
+        let values = arena.allocate(AnyValue.self, count: attributes.count)
+        for i in attributes.indices {
+            let pair = pairs + i
+            opentelemetry__proto__common__v1__key_value__init(pair)
+            pair.pointee.key = arena.cString(attributes[i].key)
+            fill(values + i, with: attributes[i].value)
+            pair.pointee.value = values + i
+            list[i] = pair
+        }
+        return (attributes.count, list)
+    }
+
+    private func fill(_ value: UnsafeMutablePointer<AnyValue>, with attribute: AttributeValue) {
+        opentelemetry__proto__common__v1__any_value__init(value)
+        switch attribute {
+        case .string(let s):
+            value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+            value.pointee.string_value = arena.cString(s)
+        case .bool(let b):
+            value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
+            value.pointee.bool_value = b ? 1 : 0
+        case .int(let i):
+            value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
+            value.pointee.int_value = i
+        case .double(let d):
+            value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
+            value.pointee.double_value = d
+        case .bytes(let b):
+            value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE
+            value.pointee.bytes_value = ProtobufCBinaryData(len: b.count, data: arena.bytes(b))
+        case .stringArray(let a): fillArray(value, a) { $0.pointee.string_value = arena.cString($1); return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE }
+        case .boolArray(let a): fillArray(value, a) { $0.pointee.bool_value = $1 ? 1 : 0; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE }
+        case .intArray(let a): fillArray(value, a) { $0.pointee.int_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE }
+        case .doubleArray(let a): fillArray(value, a) { $0.pointee.double_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE }
+        }
+    }
+
+    /// An `ArrayValue` whose elements `set` fills, returning the element's value case.
+    @inline(__always)
+    private func fillArray<Element>(_ value: UnsafeMutablePointer<AnyValue>, _ elements: [Element],
+                                    _ set: (UnsafeMutablePointer<AnyValue>, Element) -> Opentelemetry__Proto__Common__V1__AnyValue__ValueCase) {
+        let array = arena.allocate(ArrayValue.self)
+        opentelemetry__proto__common__v1__array_value__init(array)
+        let list = arena.allocate(UnsafeMutablePointer<AnyValue>?.self, count: elements.count)
+        let items = arena.allocate(AnyValue.self, count: elements.count)
+        for index in elements.indices {
+            let item = items + index
+            opentelemetry__proto__common__v1__any_value__init(item)
+            item.pointee.value_case = set(item, elements[index])
+            list[index] = item
+        }
+        array.pointee.n_values = elements.count
+        array.pointee.values = list
+        value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE
+        value.pointee.array_value = array
+    }
+}
