@@ -55,7 +55,7 @@ static const field schema[MESSAGE_COUNT][MAX_FIELD + 1] = {
     [KEY_VALUE_LIST] = {[1] = M(KEY_VALUE)},
 };
 
-static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
+static int read_varint_slow(const uint8_t **p, const uint8_t *end, uint64_t *value) {
     uint64_t result = 0;
     for (int shift = 0; shift < 70; shift += 7) {
         if (*p == end) return 0;
@@ -67,6 +67,15 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
         }
     }
     return 0; // more than 10 bytes
+}
+
+// Most tags and lengths fit in one byte.
+static inline int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
+    if (*p < end && **p < 0x80) {
+        *value = *(*p)++;
+        return 1;
+    }
+    return read_varint_slow(p, end, value);
 }
 
 // RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.

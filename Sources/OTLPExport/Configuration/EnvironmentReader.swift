@@ -47,10 +47,15 @@ public struct EnvironmentReader: Sendable {
     /// A non-negative integer within `range`.
     public func integer(_ name: String, default defaultValue: Int,
                         range: ClosedRange<Int> = 0...Int(Int32.max)) -> Int {
-        guard let value = string(name) else { return defaultValue }
+        integer(name, range: range) ?? defaultValue
+    }
+
+    /// An integer within `range`, or `nil` when unset or invalid (with a warning).
+    public func integer(_ name: String, range: ClosedRange<Int>) -> Int? {
+        guard let value = string(name) else { return nil }
         guard value.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }), let parsed = Int(value), range.contains(parsed) else {
             invalid(name, value, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
-            return defaultValue
+            return nil
         }
         return parsed
     }

@@ -35,6 +35,10 @@ public final class OTLPTraceExporter: SpanExporter {
                                   userAgent: Self.userAgent, method: Self.method)
     }
 
+    /// Two: while one request is on the wire, the next batch is encoded. Exports are independent
+    /// (their own encoder from a pool, their own call on the shared channel).
+    public var concurrentExports: Int { 2 }
+
     public func export(_ spans: [SpanRecord]) async -> ExportResult {
         guard !spans.isEmpty else { return ExportResult() }
         guard !shutdownSignal.isTriggered else {

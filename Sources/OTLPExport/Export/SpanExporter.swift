@@ -1,15 +1,23 @@
 /// Receives finished spans from a processor and delivers them somewhere.
 ///
 /// `export` is called from the processor's export thread through a task; it must return within
-/// the exporter's own timeout and never throw. A processor calls it concurrently only when
-/// pipelining is configured.
+/// the exporter's own timeout and never throw. A processor calls it concurrently only when the
+/// exporter declares it can take that (``concurrentExports``) or the user configured pipelining.
 public protocol SpanExporter: Sendable {
+    /// How many exports a processor may run at once on this exporter when the user did not say
+    /// (`MELLEA_TRACES_MAX_CONCURRENT_EXPORTS`). The default, 1, means `export` is never called
+    /// concurrently; an exporter built to pipeline its requests returns more.
+    var concurrentExports: Int { get }
     /// Delivers `spans` and reports what became of each of them.
     func export(_ spans: [SpanRecord]) async -> ExportResult
     /// Completes any buffered work, within `timeout`.
     func forceFlush(timeout: Duration) async
     /// Stops the exporter, within `timeout`; later exports fail at once.
     func shutdown(timeout: Duration) async
+}
+
+extension SpanExporter {
+    public var concurrentExports: Int { 1 }
 }
 
 /// What an export did with its spans: every span is counted exactly once.

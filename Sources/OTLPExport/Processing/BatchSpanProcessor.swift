@@ -8,12 +8,14 @@ import Synchronization
 ///
 /// The producer path (`onEnd`) is a few atomic operations: no lock, no allocation, and a wake-up
 /// of the export thread only when a full batch is waiting. A full queue drops the span and counts
-/// it. Exports run at most ``BatchSpanProcessorConfiguration/maxConcurrentExports`` at a time,
+/// it. Exports run at most ``BatchSpanProcessorConfiguration/maxConcurrentExports`` at a time
+/// (by default what the exporter declares: one for most, a few for the pipelining OTLP exporter),
 /// each bounded by the export timeout; `forceFlush` and `shutdown` always return within their
 /// timeout, also when the collector is unreachable.
 public final class BatchSpanProcessor: SpanProcessor {
-    /// The settings in use.
+    /// The settings in use (``BatchSpanProcessorConfiguration/maxConcurrentExports`` resolved).
     public let configuration: BatchSpanProcessorConfiguration
+    private let concurrency: Int
     private let exporter: any SpanExporter
     private let diagnostics: Diagnostics
     private let queue: SpanQueue
@@ -50,12 +52,14 @@ public final class BatchSpanProcessor: SpanProcessor {
                 configuration: BatchSpanProcessorConfiguration = .fromEnvironment(),
                 diagnostics: Diagnostics = .standardError) {
         var configuration = configuration
+        concurrency = max(1, configuration.maxConcurrentExports ?? exporter.concurrentExports)
+        configuration.maxConcurrentExports = concurrency
         configuration.maxExportBatchSize = min(configuration.maxExportBatchSize, configuration.maxQueueSize)
         self.configuration = configuration
         self.exporter = exporter
         self.diagnostics = diagnostics
         queue = SpanQueue(capacity: configuration.maxQueueSize)
-        exportSlots = DispatchSemaphore(value: max(1, configuration.maxConcurrentExports))
+        exportSlots = DispatchSemaphore(value: concurrency)
         let thread = Thread { [self] in runExportLoop() }
         thread.name = "mellea-tracing.batch-export"
         thread.start()
@@ -247,7 +251,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         }
         outstanding.withLock { $0.exports[id]?.task = task }
         let giveUpAt = ContinuousClock.now + budget
-        if configuration.maxConcurrentExports == 1 {
+        if concurrency == 1 {
             // Wait in slices, so a shutdown that begins meanwhile shortens the wait to its deadline.
             while done.wait(timeout: dispatchTime(after: .milliseconds(20))) == .timedOut {
                 let shutdownDeadline = control.withLock { $0.shutdownDeadline }
@@ -275,7 +279,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 
     private func waitForExportsInFlight(until deadline: ContinuousClock.Instant) {
-        let slots = max(1, configuration.maxConcurrentExports)
+        let slots = concurrency
         var acquired = 0
         while acquired < slots, exportSlots.wait(timeout: dispatchTime(after: deadline - .now)) == .success {
             acquired += 1

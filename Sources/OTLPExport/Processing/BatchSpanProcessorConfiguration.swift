@@ -8,9 +8,11 @@ public struct BatchSpanProcessorConfiguration: Sendable, Equatable {
     public var maxQueueSize: Int = 2048
     /// Spans per export at most (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512; never above the queue size).
     public var maxExportBatchSize: Int = 512
-    /// Exports in flight at once (`MELLEA_TRACES_MAX_CONCURRENT_EXPORTS`, 1). Above 1 the
-    /// processor pipelines, as the OTLP specification advises for high-throughput clients.
-    public var maxConcurrentExports: Int = 1
+    /// Exports in flight at once (`MELLEA_TRACES_MAX_CONCURRENT_EXPORTS`). Unset (`nil`), the
+    /// exporter decides (``SpanExporter/concurrentExports``): 1 — exports never overlap, as the
+    /// specification requires of processors — unless the exporter declares it pipelines, as the
+    /// OTLP exporter does (the OTLP specification advises it for high-throughput clients).
+    public var maxConcurrentExports: Int?
 
     /// The specification's defaults.
     public init() {}
@@ -26,8 +28,7 @@ public struct BatchSpanProcessorConfiguration: Sendable, Equatable {
                                           range: 1...Int(Int32.max))
         config.maxExportBatchSize = env.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: config.maxExportBatchSize,
                                                 range: 1...Int(Int32.max))
-        config.maxConcurrentExports = env.integer("MELLEA_TRACES_MAX_CONCURRENT_EXPORTS",
-                                                  default: config.maxConcurrentExports, range: 1...64)
+        config.maxConcurrentExports = env.integer("MELLEA_TRACES_MAX_CONCURRENT_EXPORTS", range: 1...64)
         if config.maxExportBatchSize > config.maxQueueSize {
             env.diagnostics.report(.warning,
                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=\(config.maxExportBatchSize) is larger than OTEL_BSP_MAX_QUEUE_SIZE=\(config.maxQueueSize): "

@@ -119,6 +119,22 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxConcurrent, 4)
     }
 
+    func testAnExporterThatDeclaresPipeliningGetsItUnlessConfiguredOtherwise() {
+        for (configured, expected) in [(nil, 3), (1, 1)] as [(Int?, Int)] {
+            let exporter = RecordingExporter(delay: .milliseconds(100), concurrentExports: 3)
+            let processor = BatchSpanProcessor(exporter: exporter,
+                                               configuration: processorConfiguration(delay: .seconds(60), batch: 5, concurrency: configured),
+                                               diagnostics: RecordingDiagnostics().diagnostics)
+            XCTAssertEqual(processor.configuration.maxConcurrentExports, expected)
+            for i in 0..<40 { processor.onEnd(tinySpan(i)) }
+            XCTAssertTrue(processor.shutdown(timeout: .seconds(10)))
+            XCTAssertEqual(processor.statistics.exported, 40)
+            let maxConcurrent = exporter.state.withLock { $0.maxConcurrent }
+            XCTAssertLessThanOrEqual(maxConcurrent, expected)
+            if expected > 1 { XCTAssertGreaterThan(maxConcurrent, 1) }
+        }
+    }
+
     func testFailedAndRejectedSpansAreCountedByReason() {
         let exporter = RecordingExporter { spans in ExportResult(exported: spans.count - 3, rejected: 1, failed: 2, retries: 5) }
         let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(batch: 10),
@@ -144,6 +160,22 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(config.exportTimeout, .seconds(30))
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=500") })
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("OTEL_BSP_EXPORT_TIMEOUT='abc'") })
+    }
+
+    func testConcurrentExportsComeFromTheEnvironmentOrTheExporter() {
+        let recorder = RecordingDiagnostics()
+        func read(_ value: String?) -> Int? {
+            BatchSpanProcessorConfiguration.fromEnvironment(EnvironmentReader(
+                value.map { ["MELLEA_TRACES_MAX_CONCURRENT_EXPORTS": $0] } ?? [:], diagnostics: recorder.diagnostics)).maxConcurrentExports
+        }
+        XCTAssertNil(read(nil), "unset: the exporter decides")
+        XCTAssertEqual(read("3"), 3)
+        XCTAssertNil(read("0"))
+        XCTAssertTrue(recorder.messages.contains { $0.text.contains("MELLEA_TRACES_MAX_CONCURRENT_EXPORTS='0' is invalid: expected an integer in 1...64") })
+        let otlp = try! OTLPTraceExporter(configuration: OTLPExporterConfiguration(), resource: Resource(attributes: []),
+                                          diagnostics: recorder.diagnostics)
+        XCTAssertEqual(otlp.concurrentExports, 2, "the OTLP exporter pipelines")
+        XCTAssertEqual(RecordingExporter().concurrentExports, 1)
     }
 }
 

@@ -13,9 +13,11 @@ final class RecordingExporter: SpanExporter {
     let state = Locked(State())
     let delay: Duration
     let result: (@Sendable ([SpanRecord]) -> ExportResult)?
+    let concurrentExports: Int
 
-    init(delay: Duration = .zero, result: (@Sendable ([SpanRecord]) -> ExportResult)? = nil) {
+    init(delay: Duration = .zero, concurrentExports: Int = 1, result: (@Sendable ([SpanRecord]) -> ExportResult)? = nil) {
         self.delay = delay
+        self.concurrentExports = concurrentExports
         self.result = result
     }
 
@@ -46,7 +48,7 @@ func tinySpan(_ index: Int, scope: InstrumentationScope = InstrumentationScope(n
 }
 
 func processorConfiguration(delay: Duration = .seconds(30), queue: Int = 2048, batch: Int = 512,
-                            exportTimeout: Duration = .seconds(30), concurrency: Int = 1) -> BatchSpanProcessorConfiguration {
+                            exportTimeout: Duration = .seconds(30), concurrency: Int? = nil) -> BatchSpanProcessorConfiguration {
     var configuration = BatchSpanProcessorConfiguration()
     configuration.scheduleDelay = delay
     configuration.maxQueueSize = queue
