@@ -35,9 +35,11 @@ public final class OTLPTraceExporter: SpanExporter {
                                   userAgent: Self.userAgent, method: Self.method)
     }
 
-    /// Two: while one request is on the wire, the next batch is encoded. Exports are independent
-    /// (their own encoder from a pool, their own call on the shared channel).
-    public var concurrentExports: Int { 2 }
+    /// Four: while requests are on the wire, the next batch is encoded, and the wake-ups between
+    /// the export thread, gRPC's poller and the collector overlap instead of adding up (measured:
+    /// W2 of trace-bench ~380k spans/s with 2, ~470k with 4). Exports are independent: their own
+    /// encoder from a pool, their own call on the shared channel.
+    public var concurrentExports: Int { 4 }
 
     public func export(_ spans: [SpanRecord]) async -> ExportResult {
         guard !spans.isEmpty else { return ExportResult() }

@@ -174,7 +174,7 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertTrue(recorder.messages.contains { $0.text.contains("MELLEA_TRACES_MAX_CONCURRENT_EXPORTS='0' is invalid: expected an integer in 1...64") })
         let otlp = try! OTLPTraceExporter(configuration: OTLPExporterConfiguration(), resource: Resource(attributes: []),
                                           diagnostics: recorder.diagnostics)
-        XCTAssertEqual(otlp.concurrentExports, 2, "the OTLP exporter pipelines")
+        XCTAssertEqual(otlp.concurrentExports, 4, "the OTLP exporter pipelines")
         XCTAssertEqual(RecordingExporter().concurrentExports, 1)
     }
 }
