@@ -18,13 +18,15 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let concurrency: Int
     private let exporter: any SpanExporter
     private let diagnostics: Diagnostics
-    private let queue: SpanQueue
+    let queue: SpanQueue  // internal for tests that simulate a producer racing shutdown
     private let counters = ProcessorCounters()
     private let wake = DispatchSemaphore(value: 0)
     private let wakePending = ManagedAtomic<Bool>(false)
     private let isShutDown = ManagedAtomic<Bool>(false)
     private let firstDropReported = ManagedAtomic<Bool>(false)
     private let lateSpans = ManagedAtomic<Int>(0)
+    /// Set once the export thread has drained for shutdown and stopped.
+    private let exportThreadFinished = ManagedAtomic<Bool>(false)
     private let exportSlots: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
     private let control = Locked<ControlState>(ControlState())
@@ -99,9 +101,15 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     /// A snapshot of what became of every span so far.
     public var statistics: ProcessorStatistics {
-        let queued = queue.count
+        var queued = queue.count
         let fullDrops = counters.droppedQueueFull.load(ordering: .relaxed)
-        let shutdownDrops = counters.droppedAtShutdown.load(ordering: .relaxed)
+        var shutdownDrops = counters.droppedAtShutdown.load(ordering: .relaxed)
+        if exportThreadFinished.load(ordering: .acquiring) {
+            // A span whose producer passed the shutdown check just before shutdown began can land
+            // in the queue after the final drain: it will never be exported.
+            shutdownDrops += queued
+            queued = 0
+        }
         return ProcessorStatistics(
             produced: queue.totalPushed + fullDrops + lateSpans.load(ordering: .relaxed),
             exported: counters.exported.load(ordering: .relaxed),
@@ -141,7 +149,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         let margin = min(timeout / 10, .milliseconds(500))
         if finished.wait(timeout: dispatchTime(after: timeout - margin)) == .success { return signalFinishedAgain() }
         let exporter = self.exporter
-        Task.detached { await exporter.shutdown(timeout: margin) }
+        ExportExecutor.detached { await exporter.shutdown(timeout: margin) }
         if finished.wait(timeout: dispatchTime(after: deadline - ContinuousClock.now)) == .success {
             return signalFinishedAgain()
         }
@@ -191,6 +199,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             _ = wake.wait(timeout: dispatchTime(after: pause))
         }
         control.withLock { $0.threadFinished = true }
+        exportThreadFinished.store(true, ordering: .releasing)
         completeFlushWaiters()
         finished.signal()
     }
@@ -239,7 +248,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             state.exports[state.next] = OutstandingExport(task: nil, count: count, claim: claim)
             return state.next
         }
-        let task = Task.detached { [exporter, counters, exportSlots, outstanding] in
+        let task = ExportExecutor.detached { [exporter, counters, exportSlots, outstanding] in
             let result = await exporter.export(batch)
             if !claim.exchange(true, ordering: .acquiringAndReleasing) {
                 counters.record(result)
@@ -317,7 +326,7 @@ func dispatchTime(after duration: Duration) -> DispatchTime {
 /// Runs async work from a plain thread and waits for it at most `timeout`.
 func runBlocking(timeout: Duration, _ work: @escaping @Sendable () async -> Void) {
     let done = DispatchSemaphore(value: 0)
-    Task.detached {
+    ExportExecutor.detached {
         await work()
         done.signal()
     }

@@ -95,6 +95,20 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(exporter.state.withLock { $0.shutDown }, true)
     }
 
+    func testASpanThatRacedShutdownIntoTheQueueIsCountedAsDropped() {
+        let processor = BatchSpanProcessor(exporter: RecordingExporter(), configuration: processorConfiguration(),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        processor.onEnd(tinySpan(1))
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(2)))
+        // A producer that passed the shutdown check just before shutdown began pushes after the drain.
+        XCTAssertNotNil(processor.queue.push(tinySpan(2)))
+        let stats = processor.statistics
+        XCTAssertEqual(stats.produced, 2)
+        XCTAssertEqual(stats.exported, 1)
+        XCTAssertEqual(stats.queued, 0)
+        XCTAssertEqual(stats.droppedAtShutdown, 1)
+    }
+
     func testExportIsNeverConcurrentByDefault() {
         let exporter = RecordingExporter(delay: .milliseconds(20))
         let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .milliseconds(5), batch: 5),

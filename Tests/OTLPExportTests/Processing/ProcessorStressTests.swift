@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import XCTest
 @testable import OTLPExport
@@ -39,5 +40,42 @@ final class ProcessorStressTests: XCTestCase {
         XCTAssertTrue(processor.shutdown(timeout: .seconds(60)))
         XCTAssertEqual(processor.statistics.exported, total, "\(processor.statistics)")
         XCTAssertEqual(Set(exporter.state.withLock { $0.batches.flatMap { $0.map(\.spanID) } }).count, total)
+    }
+
+    func testShutdownDuringProductionAccountsForEverySpan() {
+        for concurrency in [1, 4] {
+            let exporter = RecordingExporter()
+            let processor = BatchSpanProcessor(exporter: exporter,
+                                               configuration: processorConfiguration(delay: .milliseconds(5), queue: 8192, batch: 256,
+                                                                                     concurrency: concurrency),
+                                               diagnostics: RecordingDiagnostics().diagnostics)
+            // Producers run until shutdown has returned, then end a few more spans, so some race
+            // the shutdown check and some arrive after it.
+            let shutDown = ManagedAtomic<Bool>(false)
+            let calls = ManagedAtomic<Int>(0)
+            let producing = DispatchGroup()
+            DispatchQueue.global().async(group: producing) {
+                DispatchQueue.concurrentPerform(iterations: 4) { thread in
+                    var i = 0
+                    var after = 0
+                    while after < 1_000 {
+                        processor.onEnd(tinySpan(thread << 32 | i))
+                        i += 1
+                        if shutDown.load(ordering: .relaxed) { after += 1 }
+                    }
+                    calls.wrappingIncrement(by: i, ordering: .relaxed)
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+            XCTAssertTrue(processor.shutdown(timeout: .seconds(30)))
+            shutDown.store(true, ordering: .relaxed)
+            producing.wait()
+            let stats = processor.statistics
+            XCTAssertEqual(stats.produced, calls.load(ordering: .relaxed))
+            XCTAssertEqual(stats.exported, exporter.exportedCount)
+            XCTAssertEqual(stats.queued + stats.inFlight, 0, "nothing may stay pending after shutdown: \(stats)")
+            XCTAssertEqual(stats.exported + stats.dropped, stats.produced, "\(stats)")
+            XCTAssertGreaterThanOrEqual(stats.droppedAtShutdown, 4_000, "\(stats)")
+        }
     }
 }
