@@ -27,6 +27,8 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let lateSpans = ManagedAtomic<Int>(0)
     /// Set once the export thread has drained for shutdown and stopped.
     private let exportThreadFinished = ManagedAtomic<Bool>(false)
+    /// Set when the shutdown drain delivered everything, abandoning nothing.
+    private let drainCompleted = ManagedAtomic<Bool>(false)
     private let exportSlots: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
     private let control = Locked<ControlState>(ControlState())
@@ -36,6 +38,8 @@ public final class BatchSpanProcessor: SpanProcessor {
         var task: Task<Void, Never>?
         let count: Int
         let claim: ManagedAtomic<Bool>
+        /// When the export is abandoned if it has not finished.
+        let giveUpAt: ContinuousClock.Instant
     }
 
     private struct OutstandingExports {
@@ -45,7 +49,10 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     private struct ControlState {
         var flushWaiters: [(target: Int, done: DispatchSemaphore)] = []
+        /// When the export thread stops draining (a margin before the caller's deadline).
         var shutdownDeadline: ContinuousClock.Instant?
+        /// When the exporter's own shutdown must be over.
+        var exporterShutdownDeadline: ContinuousClock.Instant?
         var threadFinished = false
     }
 
@@ -54,7 +61,7 @@ public final class BatchSpanProcessor: SpanProcessor {
                 configuration: BatchSpanProcessorConfiguration = .fromEnvironment(),
                 diagnostics: Diagnostics = .standardError) {
         var configuration = configuration
-        concurrency = max(1, configuration.maxConcurrentExports ?? exporter.concurrentExports)
+        concurrency = min(64, max(1, configuration.maxConcurrentExports ?? exporter.concurrentExports))
         configuration.maxConcurrentExports = concurrency
         configuration.maxExportBatchSize = min(configuration.maxExportBatchSize, configuration.maxQueueSize)
         self.configuration = configuration
@@ -137,28 +144,32 @@ public final class BatchSpanProcessor: SpanProcessor {
         return done.wait(timeout: dispatchTime(after: timeout)) == .success
     }
 
+    /// Exports what is queued and stops; `true` when every span was delivered in time.
+    ///
+    /// The export thread drains until a tenth of the budget (at most 500 ms) before the deadline,
+    /// then cancels the exports still in flight, counts every span that did not make it, and shuts
+    /// the exporter down with half of that margin: the statistics are final when this returns.
     @discardableResult
     public func shutdown(timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
         guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else {
-            return finished.wait(timeout: dispatchTime(after: timeout)) == .success ? signalFinishedAgain() : false
+            return waitForExportThread(until: deadline) && drainCompleted.load(ordering: .acquiring)
         }
-        control.withLock { $0.shutdownDeadline = deadline }
-        wake.signal()
-        // Leave the exporter a tenth of the budget to abandon its work if the flush overruns.
         let margin = min(timeout / 10, .milliseconds(500))
-        if finished.wait(timeout: dispatchTime(after: timeout - margin)) == .success { return signalFinishedAgain() }
-        let exporter = self.exporter
-        ExportExecutor.detached { await exporter.shutdown(timeout: margin) }
-        if finished.wait(timeout: dispatchTime(after: deadline - ContinuousClock.now)) == .success {
-            return signalFinishedAgain()
+        control.withLock {
+            $0.shutdownDeadline = deadline - margin
+            $0.exporterShutdownDeadline = deadline - margin / 2
         }
+        wake.signal()
+        if waitForExportThread(until: deadline) { return drainCompleted.load(ordering: .acquiring) }
+        // Only an exporter that blocks the export executor can keep the thread from finishing.
         reportTotals(complete: false)
         return false
     }
 
-    /// Lets every later `shutdown` call see the thread as finished too.
-    private func signalFinishedAgain() -> Bool {
+    /// Waits for the export thread to finish; every later caller sees it finished too.
+    private func waitForExportThread(until deadline: ContinuousClock.Instant) -> Bool {
+        guard finished.wait(timeout: dispatchTime(after: deadline - .now)) == .success else { return false }
         finished.signal()
         return true
     }
@@ -178,7 +189,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             if let flushTarget {
                 var progressed = false
                 while queue.totalPopped < flushTarget, exportOneBatch() { progressed = true }
-                waitForExportsInFlight(until: .now + configuration.exportTimeout)
+                waitForExportsInFlight(until: .now + configuration.exportTimeout, stopAtShutdown: true)
                 completeFlushWaiters()
                 // A producer between claiming and filling its slot: give it a moment, do not spin.
                 if !progressed && queue.totalPopped < flushTarget { _ = wake.wait(timeout: dispatchTime(after: .milliseconds(1))) }
@@ -192,10 +203,12 @@ public final class BatchSpanProcessor: SpanProcessor {
                 }
                 if exported { continue }
             }
+            abandonOverdueExports()
             // Producers signal only while this flag is false; re-check the queue after clearing it.
             wakePending.store(false, ordering: .sequentiallyConsistent)
-            let pause = queue.count >= configuration.maxExportBatchSize
+            var pause = queue.count >= configuration.maxExportBatchSize
                 ? Duration.milliseconds(1) : max(nextScheduledExport - .now, .milliseconds(1))
+            if outstanding.withLock({ !$0.exports.isEmpty }) { pause = min(pause, Self.watchInterval) }
             _ = wake.wait(timeout: dispatchTime(after: pause))
         }
         control.withLock { $0.threadFinished = true }
@@ -209,28 +222,34 @@ public final class BatchSpanProcessor: SpanProcessor {
             // No batch: a producer is mid-push or no export slot freed in time; retry until the deadline.
             if !exportOneBatch(deadline: deadline) { usleep(200) }
         }
-        waitForExportsInFlight(until: deadline)
-        for id in outstanding.withLock({ Array($0.exports.keys) }) { abandon(id) }
+        waitForExportsInFlight(until: deadline, stopAtShutdown: false)
+        let overran = outstanding.withLock { Array($0.exports.keys) }
+        for id in overran { abandon(id) }
         var abandoned = 0
         while queue.pop() != nil { abandoned += 1 }
         counters.droppedAtShutdown.wrappingIncrement(by: abandoned, ordering: .relaxed)
-        let remaining = deadline - .now
-        if remaining > .zero { runBlocking(timeout: remaining) { [exporter] in await exporter.shutdown(timeout: remaining) } }
-        reportTotals(complete: true)
+        let complete = overran.isEmpty && abandoned == 0
+        drainCompleted.store(complete, ordering: .releasing)
+        let exporterDeadline = control.withLock { $0.exporterShutdownDeadline } ?? deadline
+        let remaining = max(exporterDeadline - .now, .milliseconds(1))
+        runBlocking(timeout: remaining) { [exporter] in await exporter.shutdown(timeout: remaining) }
+        reportTotals(complete: complete)
     }
 
     /// Takes up to one batch from the queue and starts its export; `false` when there was nothing
     /// to take (or no export slot freed within the budget).
     ///
-    /// Every export is bounded by the export timeout: waited for when exports are sequential,
-    /// watched by a timer when they are pipelined. An export that overruns is cancelled and its
-    /// spans are counted as failed.
+    /// Every export is bounded by the export timeout (and by the shutdown deadline): waited for
+    /// when exports are sequential, watched by this thread when they are pipelined. An export that
+    /// overruns is cancelled and its spans are counted as failed. `deadline` is the shutdown
+    /// deadline while draining; otherwise a shutdown that begins ends the wait for a slot.
     @discardableResult
     private func exportOneBatch(deadline: ContinuousClock.Instant? = nil) -> Bool {
         guard queue.count > 0 else { return false }
         let budget = deadline.map { min(configuration.exportTimeout, $0 - .now) } ?? configuration.exportTimeout
         // Take a slot before popping, so popped spans are always counted as in flight.
-        guard exportSlots.wait(timeout: dispatchTime(after: budget)) == .success else { return false }
+        guard wait(for: exportSlots, until: .now + budget, stopAtShutdown: deadline == nil) else { return false }
+        let giveUpAt = ContinuousClock.now + budget
         var batch: [SpanRecord] = []
         batch.reserveCapacity(min(queue.count, configuration.maxExportBatchSize))
         while batch.count < configuration.maxExportBatchSize, let span = queue.pop() { batch.append(span) }
@@ -245,7 +264,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         // Registered before the task exists, so the task's own removal can never come first.
         let id = outstanding.withLock { state -> Int in
             state.next += 1
-            state.exports[state.next] = OutstandingExport(task: nil, count: count, claim: claim)
+            state.exports[state.next] = OutstandingExport(task: nil, count: count, claim: claim, giveUpAt: giveUpAt)
             return state.next
         }
         let task = ExportExecutor.detached { [exporter, counters, exportSlots, outstanding] in
@@ -259,20 +278,39 @@ public final class BatchSpanProcessor: SpanProcessor {
             done.signal()
         }
         outstanding.withLock { $0.exports[id]?.task = task }
-        let giveUpAt = ContinuousClock.now + budget
-        if concurrency == 1 {
-            // Wait in slices, so a shutdown that begins meanwhile shortens the wait to its deadline.
-            while done.wait(timeout: dispatchTime(after: .milliseconds(20))) == .timedOut {
-                let shutdownDeadline = control.withLock { $0.shutdownDeadline }
-                if ContinuousClock.now >= min(giveUpAt, shutdownDeadline ?? giveUpAt) {
-                    abandon(id)
-                    break
-                }
-            }
-        } else {
-            DispatchQueue.global().asyncAfter(deadline: dispatchTime(after: budget)) { [self] in abandon(id) }
-        }
+        if concurrency == 1, !wait(for: done, until: giveUpAt, stopAtShutdown: false) { abandon(id) }
         return true
+    }
+
+    /// How often a waiting export thread looks at the clock: for overdue exports and a shutdown.
+    private static let watchInterval = Duration.milliseconds(20)
+
+    /// Waits for `semaphore` until `deadline` in short slices, abandoning overdue exports
+    /// meanwhile. Once a shutdown has begun, the wait ends at once with `stopAtShutdown`, and at
+    /// the shutdown deadline otherwise. Returns whether the semaphore was taken.
+    private func wait(for semaphore: DispatchSemaphore, until deadline: ContinuousClock.Instant,
+                      stopAtShutdown: Bool) -> Bool {
+        while true {
+            var end = deadline
+            if let shutdownDeadline = control.withLock({ $0.shutdownDeadline }) {
+                if stopAtShutdown { return false }
+                end = min(end, shutdownDeadline)
+            }
+            let now = ContinuousClock.now
+            guard now < end else { return false }
+            if semaphore.wait(timeout: dispatchTime(after: min(end - now, Self.watchInterval))) == .success { return true }
+            abandonOverdueExports()
+        }
+    }
+
+    /// Abandons every export past its budget, or past the shutdown deadline.
+    private func abandonOverdueExports() {
+        let now = ContinuousClock.now
+        let shutdownPassed = control.withLock { $0.shutdownDeadline.map { now >= $0 } ?? false }
+        let overdue = outstanding.withLock { state in
+            state.exports.filter { shutdownPassed || now >= $0.value.giveUpAt }.map(\.key)
+        }
+        for id in overdue { abandon(id) }
     }
 
     /// Gives up on an export that overran its budget: cancels it and counts its spans as failed.
@@ -287,10 +325,9 @@ public final class BatchSpanProcessor: SpanProcessor {
             "an export did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)) or the shutdown timeout; it was cancelled and its spans are counted as failed")
     }
 
-    private func waitForExportsInFlight(until deadline: ContinuousClock.Instant) {
-        let slots = concurrency
+    private func waitForExportsInFlight(until deadline: ContinuousClock.Instant, stopAtShutdown: Bool) {
         var acquired = 0
-        while acquired < slots, exportSlots.wait(timeout: dispatchTime(after: deadline - .now)) == .success {
+        while acquired < concurrency, wait(for: exportSlots, until: deadline, stopAtShutdown: stopAtShutdown) {
             acquired += 1
         }
         for _ in 0..<acquired { exportSlots.signal() }

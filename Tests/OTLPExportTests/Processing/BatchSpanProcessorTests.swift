@@ -55,28 +55,33 @@ final class BatchSpanProcessorTests: XCTestCase {
     }
 
     func testForceFlushReturnsWithinItsTimeoutWhenTheExporterHangs() {
-        let exporter = RecordingExporter(delay: .seconds(30))
-        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60)),
-                                           diagnostics: RecordingDiagnostics().diagnostics)
-        processor.onEnd(tinySpan(1))
-        let start = ContinuousClock.now
-        XCTAssertFalse(processor.forceFlush(timeout: .milliseconds(300)))
-        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(800))
-        processor.shutdown(timeout: .milliseconds(300))
+        for pipelined in [1, 4] {
+            let exporter = RecordingExporter(delay: .seconds(30), concurrentExports: pipelined)
+            let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60), batch: 10),
+                                               diagnostics: RecordingDiagnostics().diagnostics)
+            for i in 0..<100 { processor.onEnd(tinySpan(i)) }
+            let start = ContinuousClock.now
+            XCTAssertFalse(processor.forceFlush(timeout: .milliseconds(300)))
+            XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(800), "\(pipelined) exports at once")
+            processor.shutdown(timeout: .milliseconds(300))
+        }
     }
 
     func testShutdownReturnsWithinItsTimeoutWhenTheExporterHangsAndCountsTheSpans() {
-        let exporter = RecordingExporter(delay: .seconds(30))
-        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60), batch: 10),
-                                           diagnostics: RecordingDiagnostics().diagnostics)
-        for i in 0..<100 { processor.onEnd(tinySpan(i)) }
-        let start = ContinuousClock.now
-        processor.shutdown(timeout: .seconds(1))
-        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(1300))
-        XCTAssertTrue(eventually(2) {
+        for pipelined in [1, 4] {
+            // Export calls never return by themselves (only when cancelled), also not on exporter shutdown.
+            let exporter = RecordingExporter(delay: .seconds(30), concurrentExports: pipelined)
+            let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .seconds(60), batch: 10),
+                                               diagnostics: RecordingDiagnostics().diagnostics)
+            for i in 0..<100 { processor.onEnd(tinySpan(i)) }
+            Thread.sleep(forTimeInterval: 0.1)  // let the exports in flight begin
+            let start = ContinuousClock.now
+            processor.shutdown(timeout: .seconds(1))
+            XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(1300), "\(pipelined) exports at once")
             let s = processor.statistics
-            return s.exported + s.dropped == 100 && s.queued == 0 && s.inFlight == 0
-        }, "\(processor.statistics)")
+            XCTAssertEqual(s.exported + s.dropped, 100, "\(s)")
+            XCTAssertEqual(s.queued + s.inFlight, 0, "\(s)")
+        }
     }
 
     func testSpansEndedAfterShutdownAreDroppedAndCounted() {
@@ -189,6 +194,7 @@ final class BatchSpanProcessorTests: XCTestCase {
         let otlp = try! OTLPTraceExporter(configuration: OTLPExporterConfiguration(), resource: Resource(attributes: []),
                                           diagnostics: recorder.diagnostics)
         XCTAssertEqual(otlp.concurrentExports, 4, "the OTLP exporter pipelines")
+        runBlocking(timeout: .seconds(5)) { await otlp.shutdown(timeout: .seconds(1)) }
         XCTAssertEqual(RecordingExporter().concurrentExports, 1)
     }
 }
@@ -197,6 +203,8 @@ final class BatchSpanProcessorTests: XCTestCase {
 final class HangingExporter: SpanExporter {
     let started = ManagedAtomicCounter()
     let cancelled = ManagedAtomicCounter()
+    let concurrentExports: Int
+    init(concurrentExports: Int = 1) { self.concurrentExports = concurrentExports }
     func export(_ spans: [SpanRecord]) async -> ExportResult {
         started.increment()
         while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
@@ -214,6 +222,21 @@ final class ManagedAtomicCounter: Sendable {
 }
 
 final class ExportOverrunTests: XCTestCase {
+    func testPipelinedExportsThatOverrunAreCancelledAndCountedOnce() {
+        let exporter = HangingExporter(concurrentExports: 4)
+        let processor = BatchSpanProcessor(exporter: exporter,
+                                           configuration: processorConfiguration(delay: .seconds(60), batch: 5,
+                                                                                 exportTimeout: .milliseconds(200)),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        for i in 0..<30 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(eventually(3) { exporter.cancelled.count == 6 }, "every overrunning export must be cancelled")
+        let stats = processor.statistics
+        XCTAssertEqual(stats.droppedExportFailed, 30, "\(stats)")
+        XCTAssertEqual(stats.inFlight, 0)
+        XCTAssertEqual(exporter.started.count, 6)
+        XCTAssertTrue(processor.shutdown(timeout: .milliseconds(500)))
+    }
+
     func testAnExportThatOverrunsIsCancelledAndCountedOnceAndNeverOverlapsTheNext() {
         let exporter = HangingExporter()
         let processor = BatchSpanProcessor(exporter: exporter,
