@@ -223,8 +223,8 @@ public final class BatchSpanProcessor: SpanProcessor {
             if !exportOneBatch(deadline: deadline) { usleep(200) }
         }
         waitForExportsInFlight(until: deadline, stopAtShutdown: false)
-        let overran = outstanding.withLock { Array($0.exports.keys) }
-        for id in overran { abandon(id) }
+        // An export that just finished may still be registered: abandon() skips it.
+        let overran = outstanding.withLock { Array($0.exports.keys) }.filter { abandon($0) }
         var abandoned = 0
         while queue.pop() != nil { abandoned += 1 }
         counters.droppedAtShutdown.wrappingIncrement(by: abandoned, ordering: .relaxed)
@@ -314,15 +314,18 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 
     /// Gives up on an export that overran its budget: cancels it and counts its spans as failed.
-    private func abandon(_ id: Int) {
+    /// Returns `false` if the export had already finished.
+    @discardableResult
+    private func abandon(_ id: Int) -> Bool {
         guard let export = outstanding.withLock({ $0.exports.removeValue(forKey: id) }),
-              !export.claim.exchange(true, ordering: .acquiringAndReleasing) else { return }
+              !export.claim.exchange(true, ordering: .acquiringAndReleasing) else { return false }
         export.task?.cancel()
         counters.record(ExportResult(failed: export.count, failure: .timedOut))
         counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
         exportSlots.signal()
         diagnostics.reportOnce(key: "export-overran", .warning,
             "an export did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)) or the shutdown timeout; it was cancelled and its spans are counted as failed")
+        return true
     }
 
     private func waitForExportsInFlight(until deadline: ContinuousClock.Instant, stopAtShutdown: Bool) {
