@@ -60,6 +60,7 @@ static int read_varint_slow(const uint8_t **p, const uint8_t *end, uint64_t *val
     for (int shift = 0; shift < 70; shift += 7) {
         if (*p == end) return 0;
         uint8_t byte = *(*p)++;
+        if (shift == 63 && byte > 1) return 0; // beyond 64 bits
         result |= (uint64_t)(byte & 0x7f) << shift;
         if (byte < 0x80) {
             *value = result;
@@ -182,6 +183,10 @@ static int scan_message(const uint8_t *p, const uint8_t *end, int message, int d
 
 int cgrpc_otlp_scan_request(const uint8_t *data, size_t len, uint64_t *spans) {
     uint64_t count = 0;
+    if (len == 0) { // an empty request is valid; data may be NULL
+        *spans = 0;
+        return 1;
+    }
     if (!scan_message(data, data + len, REQUEST, 0, &count)) return 0;
     *spans = count;
     return 1;

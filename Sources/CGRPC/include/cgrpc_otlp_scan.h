@@ -4,8 +4,9 @@
 // resource, scope spans, scope, span, event, link, status, key/value, any value, array, key/value
 // list): every tag, wire type, varint, length and fixed-width value is read and checked against the
 // schema, every string is checked to be UTF-8 (as proto3 requires), nested messages are descended
-// into (at most 64 deep), and unknown fields are skipped by their wire type, as any protobuf decoder
-// does. Nothing is materialised: it is the decoding half of a receiver that only needs to count.
+// into (at most 64 deep), and unknown fields are skipped by their wire type (groups, deprecated since
+// proto2, are refused, as protobuf-c refuses them). Nothing is materialised: it is the decoding half
+// of a receiver that only needs to count.
 #ifndef CGRPC_OTLP_SCAN_H
 #define CGRPC_OTLP_SCAN_H
 

@@ -20,7 +20,8 @@ public struct EncodedBatch: Sendable {
 ///
 /// Spans are grouped by instrumentation scope under one resource; a batch is split so that no
 /// request exceeds `maxRequestBytes` before compression. Each span's message is built in an arena
-/// and packed by protobuf-c once, straight into a buffer of its ``PackedSizeBound``; the resource is
+/// and packed by protobuf-c once, straight into a buffer of the size bound counted while building
+/// it (``ProtobufCMessages/spanSizeBound``); the resource is
 /// packed once per encoder. The wrapper messages (request, resource spans, scope spans) are
 /// length-delimited headers written here, in the field order protobuf-c uses, so the bytes equal
 /// packing the whole tree — without protobuf-c sizing every span once per nesting level.
@@ -85,12 +86,12 @@ public final class OTLPRequestEncoder {
 
     /// The span's packed message, valid until the next call.
     private func packSpan(_ span: SpanRecord) -> UnsafeRawBufferPointer {
-        let bound = PackedSizeBound.span(span)
+        let message = messages.makeSpan(span)
+        let bound = messages.spanSizeBound
         if scratch.count < bound {
             scratch.deallocate()
             scratch = .allocate(byteCount: max(bound, 2 * scratch.count, 4096), alignment: 16)
         }
-        let message = messages.makeSpan(span)
         let size = protobuf_c_message_pack(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self),
                                            scratch.baseAddress!.assumingMemoryBound(to: UInt8.self))
         messages.reset()

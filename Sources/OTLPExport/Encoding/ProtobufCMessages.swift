@@ -3,6 +3,9 @@ import CGRPC
 /// Builds the protobuf-c message structs of one span, scope or resource in a bump arena, ready for
 /// `protobuf_c_message_pack`. Strings are copied into the arena (protobuf-c wants them
 /// NUL-terminated); nothing is allocated on the heap per attribute. Not thread-safe.
+///
+/// While it builds a span it also adds up ``spanSizeBound``, from the very values it copies, so
+/// the span can be packed straight into a buffer of that size without protobuf-c sizing it first.
 final class ProtobufCMessages {
     typealias CSpan = Opentelemetry__Proto__Trace__V1__Span
     typealias CEvent = Opentelemetry__Proto__Trace__V1__Span__Event
@@ -16,6 +19,12 @@ final class ProtobufCMessages {
 
     /// Where every struct and string lives until ``reset()``.
     let arena = EncodingArena()
+
+    /// At least the bytes protobuf-c writes when packing the span last built by ``makeSpan(_:)``.
+    /// Every field is charged its worst case: a tag of at most 2 bytes (field numbers < 2048), a
+    /// length or varint of at most 10, plus its payload.
+    private(set) var spanSizeBound = 0
+    private static let field = 12
 
     /// Forgets every message built so far.
     func reset() { arena.reset() }
@@ -36,15 +45,18 @@ final class ProtobufCMessages {
     }
 
     func makeSpan(_ span: SpanRecord) -> UnsafeMutablePointer<CSpan> {
+        // Ids, times, kind, flags, dropped counts, status header and code; strings and lists below.
+        spanSizeBound = 16 * Self.field + 16 + 8 + 8 + 8 + 8 + 4
         let message = arena.allocate(CSpan.self)
         opentelemetry__proto__trace__v1__span__init(message)
         let m = message
         m.pointee.trace_id = makeTraceID(span.traceID)
         m.pointee.span_id = makeSpanID(span.spanID)
         if span.parentSpanID.isValid { m.pointee.parent_span_id = makeSpanID(span.parentSpanID) }
-        if !span.traceState.isEmpty { m.pointee.trace_state = arena.cString(span.traceState) }
+        let traceState = span.traceState
+        if !traceState.isEmpty { m.pointee.trace_state = text(traceState) }
         m.pointee.flags = OTLPRequestEncoder.spanFlags(traceFlags: span.traceFlags, parentIsRemote: span.parentIsRemote)
-        m.pointee.name = arena.cString(span.name)
+        m.pointee.name = text(span.name)
         m.pointee.kind = Opentelemetry__Proto__Trace__V1__Span__SpanKind(rawValue: UInt32(span.kind.rawValue))
         m.pointee.start_time_unix_nano = span.startTimeUnixNano
         m.pointee.end_time_unix_nano = span.endTimeUnixNano
@@ -52,52 +64,62 @@ final class ProtobufCMessages {
         m.pointee.dropped_attributes_count = span.droppedAttributesCount
         m.pointee.dropped_events_count = span.droppedEventsCount
         m.pointee.dropped_links_count = span.droppedLinksCount
-        let eventCount = span.eventList.count
-        if eventCount > 0 {
-            let list = arena.allocate(UnsafeMutablePointer<CEvent>?.self, count: eventCount)
-            let events = arena.allocate(CEvent.self, count: eventCount)
-            span.eventList.forEach { i, event in
+        let eventList = span.eventList
+        if eventList.count > 0 {
+            let list = arena.allocate(UnsafeMutablePointer<CEvent>?.self, count: eventList.count)
+            let events = arena.allocate(CEvent.self, count: eventList.count)
+            eventList.forEach { i, event in
+                spanSizeBound += 3 * Self.field + 8  // event field, time, dropped count
                 let e = events + i
                 opentelemetry__proto__trace__v1__span__event__init(e)
                 e.pointee.time_unix_nano = event.timeUnixNano
-                e.pointee.name = arena.cString(event.name)
+                e.pointee.name = text(event.name)
                 (e.pointee.n_attributes, e.pointee.attributes) = makeKeyValues(event.attributes)
                 e.pointee.dropped_attributes_count = event.droppedAttributesCount
                 list[i] = e
             }
-            m.pointee.n_events = eventCount
+            m.pointee.n_events = eventList.count
             m.pointee.events = list
         }
-        if !span.links.isEmpty {
-            let list = arena.allocate(UnsafeMutablePointer<CLink>?.self, count: span.links.count)
-            let links = arena.allocate(CLink.self, count: span.links.count)
-            for (i, link) in span.links.enumerated() {
+        let spanLinks = span.links
+        if !spanLinks.isEmpty {
+            let list = arena.allocate(UnsafeMutablePointer<CLink>?.self, count: spanLinks.count)
+            let links = arena.allocate(CLink.self, count: spanLinks.count)
+            for (i, link) in spanLinks.enumerated() {
+                spanSizeBound += 5 * Self.field + 16 + 8 + 4  // link field, ids, dropped count, flags
                 let l = links + i
                 opentelemetry__proto__trace__v1__span__link__init(l)
                 l.pointee.trace_id = makeTraceID(link.traceID)
                 l.pointee.span_id = makeSpanID(link.spanID)
-                if !link.traceState.isEmpty { l.pointee.trace_state = arena.cString(link.traceState) }
+                if !link.traceState.isEmpty { l.pointee.trace_state = text(link.traceState) }
                 l.pointee.flags = OTLPRequestEncoder.spanFlags(traceFlags: link.traceFlags, parentIsRemote: nil)
                 (l.pointee.n_attributes, l.pointee.attributes) = makeKeyValues(link.attributes)
                 l.pointee.dropped_attributes_count = link.droppedAttributesCount
                 list[i] = l
             }
-            m.pointee.n_links = span.links.count
+            m.pointee.n_links = spanLinks.count
             m.pointee.links = list
         }
-        if span.status != .unset {
+        let spanStatus = span.status
+        if spanStatus != .unset {
             let status = arena.allocate(CStatus.self)
             opentelemetry__proto__trace__v1__status__init(status)
-            switch span.status {
+            switch spanStatus {
             case .ok: status.pointee.code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK
             case .error(let description):
                 status.pointee.code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
-                status.pointee.message = arena.cString(description)
+                status.pointee.message = text(description)
             case .unset: break
             }
             m.pointee.status = status
         }
         return message
+    }
+
+    /// A NUL-terminated copy of `string` in the arena, charged to the size bound as a field.
+    private func text(_ string: String) -> UnsafeMutablePointer<CChar> {
+        spanSizeBound += Self.field + string.utf8.count
+        return arena.cString(string)
     }
 
     private func makeTraceID(_ id: TraceID) -> ProtobufCBinaryData {
@@ -119,9 +141,10 @@ final class ProtobufCMessages {
         let pairs = arena.allocate(KeyValue.self, count: attributes.count)
         let values = arena.allocate(AnyValue.self, count: attributes.count)
         for i in attributes.indices {
+            spanSizeBound += 2 * Self.field  // key/value field, any-value field
             let pair = pairs + i
             opentelemetry__proto__common__v1__key_value__init(pair)
-            pair.pointee.key = arena.cString(attributes[i].key)
+            pair.pointee.key = text(attributes[i].key)
             fill(values + i, with: attributes[i].value)
             pair.pointee.value = values + i
             list[i] = pair
@@ -134,23 +157,27 @@ final class ProtobufCMessages {
         switch attribute {
         case .string(let s):
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
-            value.pointee.string_value = arena.cString(s)
+            value.pointee.string_value = text(s)
         case .bool(let b):
+            spanSizeBound += Self.field
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
             value.pointee.bool_value = b ? 1 : 0
         case .int(let i):
+            spanSizeBound += Self.field
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
             value.pointee.int_value = i
         case .double(let d):
+            spanSizeBound += Self.field + 8
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
             value.pointee.double_value = d
         case .bytes(let b):
+            spanSizeBound += Self.field + b.count
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE
             value.pointee.bytes_value = ProtobufCBinaryData(len: b.count, data: arena.bytes(b))
-        case .stringArray(let a): fillArray(value, a) { $0.pointee.string_value = arena.cString($1); return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE }
-        case .boolArray(let a): fillArray(value, a) { $0.pointee.bool_value = $1 ? 1 : 0; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE }
-        case .intArray(let a): fillArray(value, a) { $0.pointee.int_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE }
-        case .doubleArray(let a): fillArray(value, a) { $0.pointee.double_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE }
+        case .stringArray(let a): fillArray(value, a) { $0.pointee.string_value = text($1); return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE }
+        case .boolArray(let a): fillArray(value, a) { spanSizeBound += Self.field; $0.pointee.bool_value = $1 ? 1 : 0; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE }
+        case .intArray(let a): fillArray(value, a) { spanSizeBound += Self.field; $0.pointee.int_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE }
+        case .doubleArray(let a): fillArray(value, a) { spanSizeBound += Self.field + 8; $0.pointee.double_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE }
         }
     }
 
@@ -158,6 +185,7 @@ final class ProtobufCMessages {
     @inline(__always)
     private func fillArray<Element>(_ value: UnsafeMutablePointer<AnyValue>, _ elements: [Element],
                                     _ set: (UnsafeMutablePointer<AnyValue>, Element) -> Opentelemetry__Proto__Common__V1__AnyValue__ValueCase) {
+        spanSizeBound += Self.field * (1 + elements.count)  // array field, an any-value field per element
         let array = arena.allocate(ArrayValue.self)
         opentelemetry__proto__common__v1__array_value__init(array)
         let list = arena.allocate(UnsafeMutablePointer<AnyValue>?.self, count: elements.count)

@@ -1,4 +1,5 @@
-/// The operations a running span's builder performs on its record.
+/// The operations a running span's builder performs on its record. Each does nothing once the
+/// span has ended: from then on the record belongs to the export pipeline and never changes.
 ///
 /// They live in this module because the record's storage opts out of run-time exclusivity checks
 /// (its single owner guarantees exclusivity) and that opt-out only holds for accesses compiled here.
@@ -11,6 +12,7 @@ extension SpanRecord {
     /// dropped when `limit` attributes are already set.
     @inline(__always)
     package func appendAttribute(_ attribute: consuming Attribute, limit: Int) {
+        guard !hasEnded else { return }
         if attributes.count < limit {
             attributes.append(attribute)
         } else {
@@ -20,6 +22,7 @@ extension SpanRecord {
 
     /// Sets an attribute, replacing one with the same key, within `limit`.
     package func setAttribute(_ attribute: consuming Attribute, limit: Int) {
+        guard !hasEnded else { return }
         if let index = attributes.firstIndex(where: { $0.key == attribute.key }) {
             attributes[index] = attribute
         } else {
@@ -28,7 +31,10 @@ extension SpanRecord {
     }
 
     /// Removes every attribute, keeping their storage.
-    package func removeAllAttributes() { attributes.removeAll(keepingCapacity: true) }
+    package func removeAllAttributes() {
+        guard !hasEnded else { return }
+        attributes.removeAll(keepingCapacity: true)
+    }
 
     /// The value of attribute `key`, if set.
     package func attributeValue(_ key: String) -> AttributeValue? { attributes.first { $0.key == key }?.value }
@@ -39,6 +45,7 @@ extension SpanRecord {
     /// Appends an event, or counts it as dropped when `limit` events are already recorded.
     @inline(__always)
     package func appendEvent(_ event: consuming SpanEvent, limit: Int) {
+        guard !hasEnded else { return }
         if eventList.count < limit {
             eventList.append(event)
         } else {
@@ -48,6 +55,7 @@ extension SpanRecord {
 
     /// Appends a link, or counts it as dropped when `limit` links are already recorded.
     package func appendLink(_ link: consuming SpanLink, limit: Int) {
+        guard !hasEnded else { return }
         if links.count < limit {
             links.append(link)
         } else {
@@ -56,13 +64,19 @@ extension SpanRecord {
     }
 
     /// Renames the running span.
-    package func rename(_ newName: String) { name = newName }
+    package func rename(_ newName: String) {
+        guard !hasEnded else { return }
+        name = newName
+    }
 
     /// The span's current name.
     package var currentName: String { name }
 
     /// Sets the status of the running span.
-    package func setRunningStatus(_ newStatus: SpanStatus) { status = newStatus }
+    package func setRunningStatus(_ newStatus: SpanStatus) {
+        guard !hasEnded else { return }
+        status = newStatus
+    }
 
     /// Ends the span at `time`; `false` if it had already ended.
     @inline(__always)

@@ -9,8 +9,8 @@ import Tracing
 /// the record itself goes to the processor: no copy, no second allocation. For the thread-safe
 /// swift-distributed-tracing `Span`, see ``MelleaSpan``.
 public struct SpanBuilder: @unchecked Sendable {
-    /// The span's data, as the exporter will see it.
-    public let record: SpanRecord
+    /// The span's data, as the exporter will see it; handed to the processor at `end`.
+    package let record: SpanRecord
     private let core: TracerCore
 
     init(core: TracerCore, name: String, kind: OTLPExport.SpanKind, parent: SpanContext?, startTime: UInt64) {

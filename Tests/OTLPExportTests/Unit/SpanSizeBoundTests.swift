@@ -2,18 +2,19 @@ import CGRPC
 import XCTest
 @testable import OTLPExport
 
-/// The encoder packs each span into a buffer of its computed bound: the bound must never be less
-/// than what protobuf-c writes, whatever the span holds.
-final class PackedSizeBoundTests: XCTestCase {
-    private func packedSize(_ span: SpanRecord) -> Int {
+/// The encoder packs each span into a buffer of the size bound counted while building its message:
+/// the bound must never be less than what protobuf-c writes, whatever the span holds.
+final class SpanSizeBoundTests: XCTestCase {
+    private func assertBoundCovers(_ span: SpanRecord, file: StaticString = #filePath, line: UInt = #line) {
         let messages = ProtobufCMessages()
         let message = messages.makeSpan(span)
-        return protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
+        let size = protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
+        XCTAssertGreaterThanOrEqual(messages.spanSizeBound, size, file: file, line: line)
+        XCTAssertLessThan(messages.spanSizeBound, 4 * size + 1024, "a bound this loose would waste memory", file: file, line: line)
     }
 
     func testBoundCoversTheSampleSpanWithEveryAttributeType() {
-        let span = sampleSpan()
-        XCTAssertGreaterThanOrEqual(PackedSizeBound.span(span), packedSize(span))
+        assertBoundCovers(sampleSpan())
     }
 
     func testBoundCoversWorstCaseScalarsAndLongContent() {
@@ -38,12 +39,12 @@ final class PackedSizeBoundTests: XCTestCase {
                               events: events, links: links, status: .error(description: long),
                               scope: InstrumentationScope(name: "s"), droppedAttributesCount: .max,
                               droppedEventsCount: .max, droppedLinksCount: .max)
-        XCTAssertGreaterThanOrEqual(PackedSizeBound.span(span), packedSize(span))
+        assertBoundCovers(span)
     }
 
     func testBoundCoversAnEmptySpan() {
         let span = SpanRecord(traceID: TraceID(high: 0, low: 1), spanID: SpanID(1), name: "", startTimeUnixNano: 0,
                               endTimeUnixNano: 0, scope: InstrumentationScope(name: ""))
-        XCTAssertGreaterThanOrEqual(PackedSizeBound.span(span), packedSize(span))
+        assertBoundCovers(span)
     }
 }
