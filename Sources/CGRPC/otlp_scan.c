@@ -71,7 +71,7 @@ static int read_varint_slow(const uint8_t **p, const uint8_t *end, uint64_t *val
 }
 
 // Most tags and lengths fit in one byte.
-static inline int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
+static inline __attribute__((always_inline)) int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
     if (*p < end && **p < 0x80) {
         *value = *(*p)++;
         return 1;

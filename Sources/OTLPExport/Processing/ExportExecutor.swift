@@ -5,19 +5,22 @@ import Foundation
 /// pool: an application whose threads keep that pool busy would otherwise starve the exporter,
 /// and with it `forceFlush` and `shutdown`.
 ///
-/// One thread for the whole process, started on first use. Exporters must not block it: their
-/// waits are asynchronous (network completions resume the task here).
+/// Two threads for the whole process, started on first use, so that one batch can be encoded while
+/// another completes. Exporters must not block them: their waits are asynchronous (network
+/// completions resume the task here).
 final class ExportExecutor: TaskExecutor, @unchecked Sendable {
-    /// The process-wide export thread.
-    static let shared = ExportExecutor()
+    /// The process-wide export threads.
+    static let shared = ExportExecutor(threads: 2)
 
     private let jobs = Locked<[UnownedJob]>([])
     private let available = DispatchSemaphore(value: 0)
 
-    private init() {
-        let thread = Thread { [self] in run() }
-        thread.name = "mellea-tracing.export-tasks"
-        thread.start()
+    private init(threads: Int) {
+        for index in 0..<threads {
+            let thread = Thread { [self] in run() }
+            thread.name = "mellea-tracing.export-tasks-\(index)"
+            thread.start()
+        }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
@@ -30,11 +33,9 @@ final class ExportExecutor: TaskExecutor, @unchecked Sendable {
         let executor = asUnownedTaskExecutor()
         while true {
             available.wait()
-            let ready = jobs.withLock { jobs -> [UnownedJob] in
-                defer { jobs.removeAll(keepingCapacity: true) }
-                return jobs
-            }
-            for job in ready { job.runSynchronously(on: executor) }
+            // One job per signal: each waiting thread takes its own.
+            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            job.runSynchronously(on: executor)
         }
     }
 
