@@ -62,17 +62,39 @@ final class EncodingArena {
         return aligned.bindMemory(to: T.self, capacity: count)
     }
 
-    /// A NUL-terminated copy of `string`.
-    func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+    /// A NUL-terminated copy of `string` and its length in bytes.
+    ///
+    /// protobuf-c takes strings as C strings, which end at the first NUL: a NUL inside `string`
+    /// becomes U+FFFD (3 bytes) instead of silently cutting the rest of the text off.
+    func cString(_ string: String) -> (pointer: UnsafeMutablePointer<CChar>, length: Int) {
         var string = string
         return string.withUTF8 { bytes in
             let out = allocate(CChar.self, count: bytes.count + 1)
             if let base = bytes.baseAddress {
                 UnsafeMutableRawPointer(out).copyMemory(from: base, byteCount: bytes.count)
+                if memchr(base, 0, bytes.count) != nil { return replacingNULs(bytes) }
             }
             out[bytes.count] = 0
-            return out
+            return (out, bytes.count)
         }
+    }
+
+    private func replacingNULs(_ bytes: UnsafeBufferPointer<UInt8>) -> (pointer: UnsafeMutablePointer<CChar>, length: Int) {
+        let nuls = bytes.reduce(0) { $1 == 0 ? $0 + 1 : $0 }
+        let length = bytes.count + 2 * nuls
+        let out = allocate(UInt8.self, count: length + 1)
+        var at = 0
+        for byte in bytes {
+            if byte == 0 {
+                (out[at], out[at + 1], out[at + 2]) = (0xef, 0xbf, 0xbd)
+                at += 3
+            } else {
+                out[at] = byte
+                at += 1
+            }
+        }
+        out[length] = 0
+        return (UnsafeMutableRawPointer(out).assumingMemoryBound(to: CChar.self), length)
     }
 
     /// A copy of `bytes`.

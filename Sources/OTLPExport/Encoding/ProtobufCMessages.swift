@@ -39,8 +39,8 @@ final class ProtobufCMessages {
     func makeScope(_ scope: InstrumentationScope) -> UnsafeMutablePointer<CScope> {
         let message = arena.allocate(CScope.self)
         opentelemetry__proto__common__v1__instrumentation_scope__init(message)
-        message.pointee.name = arena.cString(scope.name)
-        message.pointee.version = arena.cString(scope.version)
+        message.pointee.name = arena.cString(scope.name).pointer
+        message.pointee.version = arena.cString(scope.version).pointer
         return message
     }
 
@@ -118,8 +118,9 @@ final class ProtobufCMessages {
 
     /// A NUL-terminated copy of `string` in the arena, charged to the size bound as a field.
     private func text(_ string: String) -> UnsafeMutablePointer<CChar> {
-        spanSizeBound += Self.field + string.utf8.count
-        return arena.cString(string)
+        let copy = arena.cString(string)
+        spanSizeBound += Self.field + copy.length
+        return copy.pointer
     }
 
     private func makeTraceID(_ id: TraceID) -> ProtobufCBinaryData {
