@@ -89,9 +89,11 @@ extension Duration {
     /// Stands for "no limit" (the specification allows a huge value in place of infinity).
     public static let infinite = Duration.seconds(365 * 24 * 3600)
 
-    /// Whole milliseconds, rounded down.
+    /// Whole milliseconds, rounded down (saturating).
     var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return milliseconds + attoseconds / 1_000_000_000_000_000
     }
 }

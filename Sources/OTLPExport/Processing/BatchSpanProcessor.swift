@@ -29,6 +29,20 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let exportThreadFinished = ManagedAtomic<Bool>(false)
     /// Set when the shutdown drain delivered everything, abandoning nothing.
     private let drainCompleted = ManagedAtomic<Bool>(false)
+    private let totalsReported = ManagedAtomic<Bool>(false)
+
+    /// A `forceFlush` call waiting for the spans ended before it.
+    private final class FlushWaiter: Sendable {
+        let target: Int
+        let undeliveredBefore: Int
+        let done = DispatchSemaphore(value: 0)
+        /// Set before `done` is signalled.
+        let succeeded = ManagedAtomic<Bool>(false)
+        init(target: Int, undeliveredBefore: Int) {
+            self.target = target
+            self.undeliveredBefore = undeliveredBefore
+        }
+    }
     private let exportSlots: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
     private let control = Locked<ControlState>(ControlState())
@@ -37,7 +51,6 @@ public final class BatchSpanProcessor: SpanProcessor {
     private struct OutstandingExport {
         var task: Task<Void, Never>?
         let count: Int
-        let claim: ManagedAtomic<Bool>
         /// When the export is abandoned if it has not finished.
         let giveUpAt: ContinuousClock.Instant
     }
@@ -48,7 +61,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 
     private struct ControlState {
-        var flushWaiters: [(target: Int, done: DispatchSemaphore)] = []
+        var flushWaiters: [FlushWaiter] = []
         /// When the export thread stops draining (a margin before the caller's deadline).
         var shutdownDeadline: ContinuousClock.Instant?
         /// When the exporter's own shutdown must be over.
@@ -131,17 +144,27 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     // MARK: - Flush and shutdown
 
+    /// Spans handed to the exporter that did not get through (ended-after-shutdown spans aside):
+    /// a flush or a shutdown succeeded only if this did not grow meanwhile.
+    private var undelivered: Int { counters.undelivered - lateSpans.load(ordering: .relaxed) }
+
+    /// Exports every span ended before the call; `true` only if all of them were delivered
+    /// within `timeout` (conservatively: no export failed meanwhile).
     @discardableResult
     public func forceFlush(timeout: Duration) -> Bool {
-        let done = DispatchSemaphore(value: 0)
+        let waiter = FlushWaiter(target: queue.totalPushed, undeliveredBefore: undelivered)
         let accepted = control.withLock { state -> Bool in
             guard !state.threadFinished else { return false }
-            state.flushWaiters.append((queue.totalPushed, done))
+            state.flushWaiters.append(waiter)
             return true
         }
-        guard accepted else { return queue.count == 0 }
+        guard accepted else { return queue.count == 0 && drainCompleted.load(ordering: .acquiring) }
         wake.signal()
-        return done.wait(timeout: dispatchTime(after: timeout)) == .success
+        guard waiter.done.wait(timeout: dispatchTime(after: timeout)) == .success else {
+            control.withLock { $0.flushWaiters.removeAll { $0 === waiter } }
+            return false
+        }
+        return waiter.succeeded.load(ordering: .acquiring)
     }
 
     /// Exports what is queued and stops; `true` when every span was delivered in time.
@@ -151,6 +174,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// the exporter down with half of that margin: the statistics are final when this returns.
     @discardableResult
     public func shutdown(timeout: Duration) -> Bool {
+        let timeout = max(timeout, .zero)
         let deadline = ContinuousClock.now + timeout
         guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else {
             return waitForExportThread(until: deadline) && drainCompleted.load(ordering: .acquiring)
@@ -180,11 +204,18 @@ public final class BatchSpanProcessor: SpanProcessor {
         var nextScheduledExport = ContinuousClock.now + configuration.scheduleDelay
         while true {
             let (shutdownDeadline, flushTarget) = control.withLock { state in
-                (state.shutdownDeadline, state.flushWaiters.map(\.target).max())
+                (state.shutdownDeadline, state.flushWaiters.map(\.target).min())
             }
             if let shutdownDeadline {
-                drainForShutdown(deadline: shutdownDeadline)
-                break
+                let (leftOver, complete) = drainForShutdown(deadline: shutdownDeadline)
+                control.withLock { $0.threadFinished = true }
+                exportThreadFinished.store(true, ordering: .releasing)
+                completeFlushWaiters()
+                finished.signal()
+                // After the signal: the caller's deadline does not wait for this.
+                reportTotals(complete: complete)
+                _ = consume leftOver
+                return
             }
             if let flushTarget {
                 var progressed = false
@@ -211,29 +242,28 @@ public final class BatchSpanProcessor: SpanProcessor {
             if outstanding.withLock({ !$0.exports.isEmpty }) { pause = min(pause, Self.watchInterval) }
             _ = wake.wait(timeout: dispatchTime(after: pause))
         }
-        control.withLock { $0.threadFinished = true }
-        exportThreadFinished.store(true, ordering: .releasing)
-        completeFlushWaiters()
-        finished.signal()
     }
 
-    private func drainForShutdown(deadline: ContinuousClock.Instant) {
+    /// Exports what it can until `deadline`, then abandons the rest. Returns the spans taken off
+    /// the queue unexported (already counted; released by the caller after it signalled the
+    /// end) and whether everything was delivered.
+    private func drainForShutdown(deadline: ContinuousClock.Instant) -> (leftOver: [SpanRecord], complete: Bool) {
+        let undeliveredBefore = undelivered
         while ContinuousClock.now < deadline, queue.count > 0 {
             // No batch: a producer is mid-push or no export slot freed in time; retry until the deadline.
             if !exportOneBatch(deadline: deadline) { usleep(200) }
         }
         waitForExportsInFlight(until: deadline, stopAtShutdown: false)
-        // An export that just finished may still be registered: abandon() skips it.
-        let overran = outstanding.withLock { Array($0.exports.keys) }.filter { abandon($0) }
-        var abandoned = 0
-        while queue.pop() != nil { abandoned += 1 }
-        counters.droppedAtShutdown.wrappingIncrement(by: abandoned, ordering: .relaxed)
-        let complete = overran.isEmpty && abandoned == 0
+        for id in outstanding.withLock({ Array($0.exports.keys) }) { abandon(id) }
+        var leftOver: [SpanRecord] = []
+        while let span = queue.pop() { leftOver.append(span) }
+        counters.droppedAtShutdown.wrappingIncrement(by: leftOver.count, ordering: .relaxed)
+        let complete = undelivered == undeliveredBefore && queue.count == 0
         drainCompleted.store(complete, ordering: .releasing)
         let exporterDeadline = control.withLock { $0.exporterShutdownDeadline } ?? deadline
-        let remaining = max(exporterDeadline - .now, .milliseconds(1))
-        runBlocking(timeout: remaining) { [exporter] in await exporter.shutdown(timeout: remaining) }
-        reportTotals(complete: complete)
+        let remaining = exporterDeadline - .now
+        if remaining > .zero { runBlocking(timeout: remaining) { [exporter] in await exporter.shutdown(timeout: remaining) } }
+        return (leftOver, complete)
     }
 
     /// Takes up to one batch from the queue and starts its export; `false` when there was nothing
@@ -259,26 +289,32 @@ public final class BatchSpanProcessor: SpanProcessor {
         }
         let count = batch.count
         counters.inFlight.wrappingIncrement(by: count, ordering: .relaxed)
-        let claim = ManagedAtomic<Bool>(false)
         let done = DispatchSemaphore(value: 0)
         // Registered before the task exists, so the task's own removal can never come first.
         let id = outstanding.withLock { state -> Int in
             state.next += 1
-            state.exports[state.next] = OutstandingExport(task: nil, count: count, claim: claim, giveUpAt: giveUpAt)
+            state.exports[state.next] = OutstandingExport(task: nil, count: count, giveUpAt: giveUpAt)
             return state.next
         }
         let task = ExportExecutor.detached { [exporter, counters, exportSlots, outstanding] in
             let result = await exporter.export(batch)
-            if !claim.exchange(true, ordering: .acquiringAndReleasing) {
+            // Whoever removes the registration (this task, or abandon) accounts for the spans,
+            // under the lock, so the accounting is complete once the registration is gone.
+            let accounted = outstanding.withLock { state -> Bool in
+                guard state.exports.removeValue(forKey: id) != nil else { return false }
                 counters.record(result)
                 counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
-                exportSlots.signal()
+                return true
             }
-            outstanding.withLock { _ = $0.exports.removeValue(forKey: id) }
+            if accounted { exportSlots.signal() }
             done.signal()
         }
         outstanding.withLock { $0.exports[id]?.task = task }
-        if concurrency == 1, !wait(for: done, until: giveUpAt, stopAtShutdown: false) { abandon(id) }
+        if concurrency == 1, !wait(for: done, until: giveUpAt, stopAtShutdown: false) {
+            abandon(id)
+            // Exports never overlap: give the cancelled one a moment to unwind before the next.
+            _ = wait(for: done, until: .now + .seconds(1), stopAtShutdown: true)
+        }
         return true
     }
 
@@ -317,11 +353,13 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// Returns `false` if the export had already finished.
     @discardableResult
     private func abandon(_ id: Int) -> Bool {
-        guard let export = outstanding.withLock({ $0.exports.removeValue(forKey: id) }),
-              !export.claim.exchange(true, ordering: .acquiringAndReleasing) else { return false }
+        guard let export = outstanding.withLock({ state -> OutstandingExport? in
+            guard let export = state.exports.removeValue(forKey: id) else { return nil }
+            counters.record(ExportResult(failed: export.count, failure: .timedOut))
+            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
+            return export
+        }) else { return false }
         export.task?.cancel()
-        counters.record(ExportResult(failed: export.count, failure: .timedOut))
-        counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
         exportSlots.signal()
         diagnostics.reportOnce(key: "export-overran", .warning,
             "an export did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)) or the shutdown timeout; it was cancelled and its spans are counted as failed")
@@ -336,31 +374,39 @@ public final class BatchSpanProcessor: SpanProcessor {
         for _ in 0..<acquired { exportSlots.signal() }
     }
 
+    /// Completes the flushes whose spans have all been exported (or that shutdown ends), each
+    /// successful only if nothing failed to be delivered since it began.
     private func completeFlushWaiters() {
         let popped = queue.totalPopped
         let inFlight = counters.inFlight.load(ordering: .relaxed)
-        let ready = control.withLock { state -> [DispatchSemaphore] in
+        let undelivered = undelivered
+        let ready = control.withLock { state -> [FlushWaiter] in
             let finishedThread = state.threadFinished
-            let (done, waiting) = state.flushWaiters.reduce(into: ([DispatchSemaphore](), [(target: Int, done: DispatchSemaphore)]())) {
-                if finishedThread || ($1.target <= popped && inFlight == 0) { $0.0.append($1.done) } else { $0.1.append($1) }
-            }
-            state.flushWaiters = waiting
-            return done
+            let ready = state.flushWaiters.filter { finishedThread || ($0.target <= popped && inFlight == 0) }
+            state.flushWaiters.removeAll { finishedThread || ($0.target <= popped && inFlight == 0) }
+            return ready
         }
-        ready.forEach { $0.signal() }
+        let drainedFully = !exportThreadFinished.load(ordering: .acquiring) || drainCompleted.load(ordering: .acquiring)
+        for waiter in ready {
+            waiter.succeeded.store(drainedFully && undelivered == waiter.undeliveredBefore && waiter.target <= popped,
+                                   ordering: .releasing)
+            waiter.done.signal()
+        }
     }
 
     private func reportTotals(complete: Bool) {
         let stats = statistics
-        guard stats.dropped > 0 || !complete else { return }
+        guard stats.dropped > 0 || !complete, !totalsReported.exchange(true, ordering: .relaxed) else { return }
         diagnostics.report(stats.dropped > 0 ? .warning : .info,
             "span processor shut down\(complete ? "" : " (timeout ran out)"): \(stats)")
     }
 }
 
 func dispatchTime(after duration: Duration) -> DispatchTime {
-    let milliseconds = max(0, duration.wholeMilliseconds)
-    return .now() + .milliseconds(Int(clamping: milliseconds))
+    let (seconds, attoseconds) = duration.components
+    guard seconds >= 0 else { return .now() }
+    let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    return .now() + .nanoseconds(overflow ? Int.max : Int(clamping: nanoseconds + attoseconds / 1_000_000_000))
 }
 
 /// Runs async work from a plain thread and waits for it at most `timeout`.

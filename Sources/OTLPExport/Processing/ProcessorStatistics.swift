@@ -43,6 +43,13 @@ final class ProcessorCounters: Sendable {
     let retries = ManagedAtomic<Int>(0)
     let inFlight = ManagedAtomic<Int>(0)
 
+    /// Spans handed to an exporter that did not get through: rejected, failed, or dropped at
+    /// shutdown. A flush or a shutdown succeeded only if this did not grow meanwhile.
+    var undelivered: Int {
+        rejected.load(ordering: .relaxed) + droppedExportFailed.load(ordering: .relaxed)
+            + droppedAtShutdown.load(ordering: .relaxed)
+    }
+
     func record(_ result: ExportResult) {
         exported.wrappingIncrement(by: result.exported, ordering: .relaxed)
         rejected.wrappingIncrement(by: result.rejected, ordering: .relaxed)

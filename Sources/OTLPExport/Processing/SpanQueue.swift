@@ -9,6 +9,8 @@ import Atomics
 final class SpanQueue: @unchecked Sendable {
     /// Maximum number of spans held.
     let capacity: Int
+    /// Slots in the ring: the algorithm needs at least two, so a capacity of 1 is enforced apart.
+    private let slots: Int
     private let mask: Int?
     private let sequences: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
     private let values: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -21,27 +23,28 @@ final class SpanQueue: @unchecked Sendable {
     init(capacity: Int) {
         precondition(capacity > 0, "a span queue needs room for at least one span")
         self.capacity = capacity
-        mask = capacity.nonzeroBitCount == 1 ? capacity - 1 : nil
-        sequences = .allocate(capacity: capacity)
-        for index in 0..<capacity {
+        slots = max(2, capacity)
+        mask = slots.nonzeroBitCount == 1 ? slots - 1 : nil
+        sequences = .allocate(capacity: slots)
+        for index in 0..<slots {
             (sequences + index).initialize(to: UnsafeAtomic<Int>.Storage(index))
         }
-        values = .allocate(capacity: capacity)
-        values.initialize(repeating: nil, count: capacity)
+        values = .allocate(capacity: slots)
+        values.initialize(repeating: nil, count: slots)
         positions = .allocate(capacity: 32)
         positions.initialize(repeating: UnsafeAtomic<Int>.Storage(0), count: 32)
     }
 
     deinit {
         while pop() != nil {}
-        sequences.deinitialize(count: capacity)
+        sequences.deinitialize(count: slots)
         sequences.deallocate()
         values.deallocate()
         positions.deallocate()
     }
 
     @inline(__always)
-    private func slot(_ position: Int) -> Int { mask.map { position & $0 } ?? position % capacity }
+    private func slot(_ position: Int) -> Int { mask.map { position & $0 } ?? position % slots }
 
     @inline(__always)
     private func sequence(_ slot: Int) -> UnsafeAtomic<Int> { UnsafeAtomic(at: sequences + slot) }
@@ -55,6 +58,7 @@ final class SpanQueue: @unchecked Sendable {
             let index = slot(position)
             let difference = sequence(index).load(ordering: .acquiring) &- position
             if difference == 0 {
+                if capacity < slots, position &- dequeuePosition.load(ordering: .acquiring) >= capacity { return nil }
                 let (exchanged, current) = enqueuePosition.weakCompareExchange(
                     expected: position, desired: position &+ 1, ordering: .relaxed)
                 if exchanged {
@@ -79,7 +83,7 @@ final class SpanQueue: @unchecked Sendable {
             return nil
         }
         values[index] = nil
-        sequence(index).store(position &+ capacity, ordering: .releasing)
+        sequence(index).store(position &+ slots, ordering: .releasing)
         dequeuePosition.store(position &+ 1, ordering: .releasing)
         return Unmanaged<SpanRecord>.fromOpaque(value).takeRetainedValue()
     }

@@ -76,7 +76,7 @@ final class BatchSpanProcessorTests: XCTestCase {
             for i in 0..<100 { processor.onEnd(tinySpan(i)) }
             Thread.sleep(forTimeInterval: 0.1)  // let the exports in flight begin
             let start = ContinuousClock.now
-            processor.shutdown(timeout: .seconds(1))
+            XCTAssertFalse(processor.shutdown(timeout: .seconds(1)), "spans were abandoned: not a clean shutdown")
             XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(1300), "\(pipelined) exports at once")
             let s = processor.statistics
             XCTAssertEqual(s.exported + s.dropped, 100, "\(s)")
@@ -98,6 +98,26 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(stats.produced, 3)
         XCTAssertTrue(processor.shutdown(timeout: .seconds(1)), "a second shutdown is harmless")
         XCTAssertEqual(exporter.state.withLock { $0.shutDown }, true)
+    }
+
+    func testForceFlushSucceedsOnlyIfTheSpansWereDelivered() {
+        let failing = RecordingExporter { ExportResult(failed: $0.count, failure: .timedOut) }
+        let processor = BatchSpanProcessor(exporter: failing, configuration: processorConfiguration(),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        processor.onEnd(tinySpan(1))
+        XCTAssertFalse(processor.forceFlush(timeout: .seconds(2)), "the export failed")
+        XCTAssertEqual(processor.statistics.droppedExportFailed, 1)
+        XCTAssertTrue(processor.forceFlush(timeout: .seconds(2)), "nothing new to deliver")
+        processor.onEnd(tinySpan(2))
+        XCTAssertFalse(processor.shutdown(timeout: .seconds(2)), "the last span failed too")
+
+        let working = BatchSpanProcessor(exporter: RecordingExporter(), configuration: processorConfiguration(),
+                                         diagnostics: RecordingDiagnostics().diagnostics)
+        working.onEnd(tinySpan(1))
+        XCTAssertTrue(working.forceFlush(timeout: .seconds(Int64.max)), "a huge timeout is fine")
+        XCTAssertTrue(working.shutdown(timeout: .seconds(2)))
+        XCTAssertTrue(working.forceFlush(timeout: .seconds(1)), "after a clean shutdown nothing is pending")
+        XCTAssertTrue(working.shutdown(timeout: .zero), "a second shutdown reports the first one's outcome")
     }
 
     func testASpanThatRacedShutdownIntoTheQueueIsCountedAsDropped() {

@@ -19,6 +19,17 @@ final class SpanQueueTests: XCTestCase {
         XCTAssertNotNil(queue.push(tinySpan(4)))
     }
 
+    func testACapacityOfOneHoldsExactlyOneSpan() {
+        let queue = SpanQueue(capacity: 1)
+        for round in 0..<100 {
+            XCTAssertNotNil(queue.push(tinySpan(round)))
+            XCTAssertNil(queue.push(tinySpan(1000 + round)), "full after one span")
+            XCTAssertEqual(queue.count, 1)
+            XCTAssertEqual(queue.pop()?.name, "s\(round)")
+            XCTAssertNil(queue.pop())
+        }
+    }
+
     func testWrapsAroundManyTimesWithAnOddCapacity() {
         let queue = SpanQueue(capacity: 7)
         var next = 0
