@@ -1,5 +1,6 @@
 /// The operations a running span's builder performs on its record. Each does nothing once the
-/// span has ended: from then on the record belongs to the export pipeline and never changes.
+/// span has ended (from then on the record belongs to the export pipeline and never changes), or
+/// when the span is not sampled.
 ///
 /// They live in this module because the record's storage opts out of run-time exclusivity checks
 /// (its single owner guarantees exclusivity) and that opt-out only holds for accesses compiled here.
@@ -11,10 +12,10 @@ extension SpanRecord {
     /// Appends an attribute without looking for an earlier one with the same key, or counts it as
     /// dropped when `limit` attributes are already set.
     @inline(__always)
-    package func appendAttribute(_ attribute: consuming Attribute, limit: Int) {
-        guard !hasEnded else { return }
+    package func appendAttribute(_ key: consuming String, _ value: consuming AttributeValue, limit: Int) {
+        guard acceptsChanges else { return }
         if attributes.count < limit {
-            attributes.append(attribute)
+            attributes.append(Attribute(key, value))
         } else {
             droppedAttributesCount &+= 1
         }
@@ -22,17 +23,17 @@ extension SpanRecord {
 
     /// Sets an attribute, replacing one with the same key, within `limit`.
     package func setAttribute(_ attribute: consuming Attribute, limit: Int) {
-        guard !hasEnded else { return }
+        guard acceptsChanges else { return }
         if let index = attributes.firstIndex(where: { $0.key == attribute.key }) {
             attributes[index] = attribute
         } else {
-            appendAttribute(attribute, limit: limit)
+            appendAttribute(attribute.key, attribute.value, limit: limit)
         }
     }
 
     /// Removes every attribute, keeping their storage.
     package func removeAllAttributes() {
-        guard !hasEnded else { return }
+        guard acceptsChanges else { return }
         attributes.removeAll(keepingCapacity: true)
     }
 
@@ -45,7 +46,7 @@ extension SpanRecord {
     /// Appends an event, or counts it as dropped when `limit` events are already recorded.
     @inline(__always)
     package func appendEvent(_ event: consuming SpanEvent, limit: Int) {
-        guard !hasEnded else { return }
+        guard acceptsChanges else { return }
         if eventList.count < limit {
             eventList.append(event)
         } else {
@@ -55,7 +56,7 @@ extension SpanRecord {
 
     /// Appends a link, or counts it as dropped when `limit` links are already recorded.
     package func appendLink(_ link: consuming SpanLink, limit: Int) {
-        guard !hasEnded else { return }
+        guard acceptsChanges else { return }
         if links.count < limit {
             links.append(link)
         } else {
@@ -65,7 +66,7 @@ extension SpanRecord {
 
     /// Renames the running span.
     package func rename(_ newName: String) {
-        guard !hasEnded else { return }
+        guard acceptsChanges else { return }
         name = newName
     }
 
@@ -74,7 +75,7 @@ extension SpanRecord {
 
     /// Sets the status of the running span.
     package func setRunningStatus(_ newStatus: SpanStatus) {
-        guard !hasEnded else { return }
+        guard acceptsChanges else { return }
         status = newStatus
     }
 

@@ -40,22 +40,17 @@ public struct SpanBuilder: @unchecked Sendable {
     /// The span's name; it may change until the span ends.
     public var name: String {
         get { record.currentName }
-        nonmutating set {
-            guard !record.isFinished else { return }
-            record.rename(newValue)
-        }
+        nonmutating set { record.rename(newValue) }
     }
 
     /// Sets (or replaces) an attribute, within the span limits.
     public func setAttribute(_ key: consuming String, _ value: consuming AttributeValue) {
-        guard record.acceptsChanges else { return }
         record.setAttribute(Attribute(key, limited(value)), limit: core.limits.attributeCount)
     }
 
     /// Appends an attribute known not to be set yet (no duplicate check): the fastest path.
     public func appendAttribute(_ key: consuming String, _ value: consuming AttributeValue) {
-        guard record.acceptsChanges else { return }
-        record.appendAttribute(Attribute(key, limited(value)), limit: core.limits.attributeCount)
+        record.appendAttribute(key, limited(value), limit: core.limits.attributeCount)
     }
 
     @inline(__always)
@@ -89,17 +84,13 @@ public struct SpanBuilder: @unchecked Sendable {
 
     /// Adds a link to another span.
     public func addLink(_ context: SpanContext, attributes: [Attribute] = []) {
-        guard record.acceptsChanges else { return }
         record.appendLink(OTLPExport.SpanLink(traceID: context.traceID, spanID: context.spanID,
                                               traceFlags: context.traceFlags, traceState: context.traceState,
                                               attributes: attributes), limit: core.limits.linkCount)
     }
 
     /// Sets the status; the last call before `end` wins.
-    public func setStatus(_ status: OTLPExport.SpanStatus) {
-        guard !record.isFinished else { return }
-        record.setRunningStatus(status)
-    }
+    public func setStatus(_ status: OTLPExport.SpanStatus) { record.setRunningStatus(status) }
 
     /// Records an error: an `exception` event, `error.type`, and status ERROR with `description`.
     public func recordError(type: String, description: String) {
