@@ -43,22 +43,9 @@ public final class BatchSpanProcessor: SpanProcessor {
             self.undeliveredBefore = undeliveredBefore
         }
     }
-    private let exportSlots: DispatchSemaphore
+    private let inFlight: ExportsInFlight
     private let finished = DispatchSemaphore(value: 0)
     private let control = Locked<ControlState>(ControlState())
-    private let outstanding = Locked<OutstandingExports>(OutstandingExports())
-
-    private struct OutstandingExport {
-        var task: Task<Void, Never>?
-        let count: Int
-        /// When the export is abandoned if it has not finished.
-        let giveUpAt: ContinuousClock.Instant
-    }
-
-    private struct OutstandingExports {
-        var next = 0
-        var exports: [Int: OutstandingExport] = [:]
-    }
 
     private struct ControlState {
         var flushWaiters: [FlushWaiter] = []
@@ -81,7 +68,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         self.exporter = exporter
         self.diagnostics = diagnostics
         queue = SpanQueue(capacity: configuration.maxQueueSize)
-        exportSlots = DispatchSemaphore(value: concurrency)
+        inFlight = ExportsInFlight(slots: concurrency, counters: counters)
         let thread = Thread { [self] in runExportLoop() }
         thread.name = "mellea-tracing.batch-export"
         thread.start()
@@ -239,7 +226,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             wakePending.store(false, ordering: .sequentiallyConsistent)
             var pause = queue.count >= configuration.maxExportBatchSize
                 ? Duration.milliseconds(1) : max(nextScheduledExport - .now, .milliseconds(1))
-            if outstanding.withLock({ !$0.exports.isEmpty }) { pause = min(pause, Self.watchInterval) }
+            if !inFlight.isEmpty { pause = min(pause, Self.watchInterval) }
             _ = wake.wait(timeout: dispatchTime(after: pause))
         }
     }
@@ -254,7 +241,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             if !exportOneBatch(deadline: deadline) { usleep(200) }
         }
         waitForExportsInFlight(until: deadline, stopAtShutdown: false)
-        for id in outstanding.withLock({ Array($0.exports.keys) }) { abandon(id) }
+        for id in inFlight.overdue(at: .now, all: true) { abandon(id) }
         var leftOver: [SpanRecord] = []
         while let span = queue.pop() { leftOver.append(span) }
         counters.droppedAtShutdown.wrappingIncrement(by: leftOver.count, ordering: .relaxed)
@@ -278,38 +265,23 @@ public final class BatchSpanProcessor: SpanProcessor {
         guard queue.count > 0 else { return false }
         let budget = deadline.map { min(configuration.exportTimeout, $0 - .now) } ?? configuration.exportTimeout
         // Take a slot before popping, so popped spans are always counted as in flight.
-        guard wait(for: exportSlots, until: .now + budget, stopAtShutdown: deadline == nil) else { return false }
+        guard wait(for: inFlight.slots, until: .now + budget, stopAtShutdown: deadline == nil) else { return false }
         let giveUpAt = ContinuousClock.now + budget
         var batch: [SpanRecord] = []
         batch.reserveCapacity(min(queue.count, configuration.maxExportBatchSize))
         while batch.count < configuration.maxExportBatchSize, let span = queue.pop() { batch.append(span) }
         guard !batch.isEmpty else {
-            exportSlots.signal()
+            inFlight.slots.signal()
             return false
         }
-        let count = batch.count
-        counters.inFlight.wrappingIncrement(by: count, ordering: .relaxed)
         let done = DispatchSemaphore(value: 0)
-        // Registered before the task exists, so the task's own removal can never come first.
-        let id = outstanding.withLock { state -> Int in
-            state.next += 1
-            state.exports[state.next] = OutstandingExport(task: nil, count: count, giveUpAt: giveUpAt)
-            return state.next
-        }
-        let task = ExportExecutor.detached { [exporter, counters, exportSlots, outstanding] in
-            let result = await exporter.export(batch)
-            // Whoever removes the registration (this task, or abandon) accounts for the spans,
-            // under the lock, so the accounting is complete once the registration is gone.
-            let accounted = outstanding.withLock { state -> Bool in
-                guard state.exports.removeValue(forKey: id) != nil else { return false }
-                counters.record(result)
-                counters.inFlight.wrappingDecrement(by: count, ordering: .relaxed)
-                return true
-            }
-            if accounted { exportSlots.signal() }
+        // Registered before the task exists, so the task's own accounting can never come first.
+        let id = inFlight.register(count: batch.count, giveUpAt: giveUpAt)
+        let task = ExportExecutor.detached { [exporter, inFlight] in
+            inFlight.finish(id, with: await exporter.export(batch))
             done.signal()
         }
-        outstanding.withLock { $0.exports[id]?.task = task }
+        inFlight.attach(task, to: id)
         if concurrency == 1, !wait(for: done, until: giveUpAt, stopAtShutdown: false) {
             abandon(id)
             // Exports never overlap: give the cancelled one a moment to unwind before the next.
@@ -343,24 +315,14 @@ public final class BatchSpanProcessor: SpanProcessor {
     private func abandonOverdueExports() {
         let now = ContinuousClock.now
         let shutdownPassed = control.withLock { $0.shutdownDeadline.map { now >= $0 } ?? false }
-        let overdue = outstanding.withLock { state in
-            state.exports.filter { shutdownPassed || now >= $0.value.giveUpAt }.map(\.key)
-        }
-        for id in overdue { abandon(id) }
+        for id in inFlight.overdue(at: now, all: shutdownPassed) { abandon(id) }
     }
 
     /// Gives up on an export that overran its budget: cancels it and counts its spans as failed.
     /// Returns `false` if the export had already finished.
     @discardableResult
     private func abandon(_ id: Int) -> Bool {
-        guard let export = outstanding.withLock({ state -> OutstandingExport? in
-            guard let export = state.exports.removeValue(forKey: id) else { return nil }
-            counters.record(ExportResult(failed: export.count, failure: .timedOut))
-            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
-            return export
-        }) else { return false }
-        export.task?.cancel()
-        exportSlots.signal()
+        guard inFlight.abandon(id) else { return false }
         diagnostics.reportOnce(key: "export-overran", .warning,
             "an export did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)) or the shutdown timeout; it was cancelled and its spans are counted as failed")
         return true
@@ -368,10 +330,10 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     private func waitForExportsInFlight(until deadline: ContinuousClock.Instant, stopAtShutdown: Bool) {
         var acquired = 0
-        while acquired < concurrency, wait(for: exportSlots, until: deadline, stopAtShutdown: stopAtShutdown) {
+        while acquired < concurrency, wait(for: inFlight.slots, until: deadline, stopAtShutdown: stopAtShutdown) {
             acquired += 1
         }
-        for _ in 0..<acquired { exportSlots.signal() }
+        for _ in 0..<acquired { inFlight.slots.signal() }
     }
 
     /// Completes the flushes whose spans have all been exported (or that shutdown ends), each

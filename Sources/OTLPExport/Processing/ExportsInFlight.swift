@@ -1,0 +1,78 @@
+import Dispatch
+
+/// The exports a processor has started and not yet accounted for, and the slots that bound how
+/// many run at once.
+///
+/// Each export is accounted exactly once, by whoever removes its registration: the export's own
+/// task when it finishes (``finish(_:with:)``), or the export thread when it gives up on it
+/// (``abandon(_:)``). Removal and accounting happen under one lock, so once a registration is gone
+/// its spans are in the counters.
+final class ExportsInFlight: Sendable {
+    private struct Export {
+        var task: Task<Void, Never>?
+        let count: Int
+        /// When the export is abandoned if it has not finished.
+        let giveUpAt: ContinuousClock.Instant
+    }
+
+    private struct Registry {
+        var next = 0
+        var exports: [Int: Export] = [:]
+    }
+
+    /// One permit per export allowed to run; taken before spans leave the queue.
+    let slots: DispatchSemaphore
+    private let registry = Locked(Registry())
+    private let counters: ProcessorCounters
+
+    init(slots: Int, counters: ProcessorCounters) {
+        self.slots = DispatchSemaphore(value: slots)
+        self.counters = counters
+    }
+
+    /// Registers an export of `count` spans (holding a slot) before its task exists.
+    func register(count: Int, giveUpAt: ContinuousClock.Instant) -> Int {
+        counters.inFlight.wrappingIncrement(by: count, ordering: .relaxed)
+        return registry.withLock { state in
+            state.next += 1
+            state.exports[state.next] = Export(task: nil, count: count, giveUpAt: giveUpAt)
+            return state.next
+        }
+    }
+
+    /// Remembers the export's task, so that abandoning it cancels it.
+    func attach(_ task: Task<Void, Never>, to id: Int) { registry.withLock { $0.exports[id]?.task = task } }
+
+    /// Accounts for a finished export and frees its slot, unless it was abandoned meanwhile.
+    func finish(_ id: Int, with result: ExportResult) {
+        let accounted = registry.withLock { state -> Bool in
+            guard let export = state.exports.removeValue(forKey: id) else { return false }
+            counters.record(result)
+            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
+            return true
+        }
+        if accounted { slots.signal() }
+    }
+
+    /// Gives up on an export: counts its spans as failed, cancels it and frees its slot.
+    /// Returns `false` if it had already finished.
+    @discardableResult
+    func abandon(_ id: Int) -> Bool {
+        guard let export = registry.withLock({ state -> Export? in
+            guard let export = state.exports.removeValue(forKey: id) else { return nil }
+            counters.record(ExportResult(failed: export.count, failure: .timedOut))
+            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
+            return export
+        }) else { return false }
+        export.task?.cancel()
+        slots.signal()
+        return true
+    }
+
+    /// The exports past their budget at `now`, or all of them when `all`.
+    func overdue(at now: ContinuousClock.Instant, all: Bool) -> [Int] {
+        registry.withLock { state in state.exports.filter { all || now >= $0.value.giveUpAt }.map(\.key) }
+    }
+
+    var isEmpty: Bool { registry.withLock { $0.exports.isEmpty } }
+}
