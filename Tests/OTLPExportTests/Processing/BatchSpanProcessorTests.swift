@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Synchronization
 import XCTest
@@ -118,6 +119,24 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertTrue(working.shutdown(timeout: .seconds(2)))
         XCTAssertTrue(working.forceFlush(timeout: .seconds(1)), "after a clean shutdown nothing is pending")
         XCTAssertTrue(working.shutdown(timeout: .zero), "a second shutdown reports the first one's outcome")
+    }
+
+    func testExportsRunWhileTheApplicationKeepsTheCooperativePoolBusy() {
+        let exporter = RecordingExporter(delay: .milliseconds(5), concurrentExports: 2)
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(batch: 10),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        // Occupy every thread of the cooperative pool (and more) with tasks that block.
+        let release = ManagedAtomic<Bool>(false)
+        let blockers = (0..<8).map { _ in
+            Task.detached { while !release.load(ordering: .relaxed) { usleep(1_000) } }
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        for i in 0..<100 { processor.onEnd(tinySpan(i)) }
+        XCTAssertTrue(processor.forceFlush(timeout: .seconds(5)), "exports must not need the cooperative pool")
+        XCTAssertEqual(exporter.exportedCount, 100)
+        release.store(true, ordering: .relaxed)
+        for blocker in blockers { blocker.cancel() }
+        XCTAssertTrue(processor.shutdown(timeout: .seconds(2)))
     }
 
     func testASpanThatRacedShutdownIntoTheQueueIsCountedAsDropped() {
