@@ -197,10 +197,11 @@ public final class BatchSpanProcessor: SpanProcessor {
                 let (leftOver, complete) = drainForShutdown(deadline: shutdownDeadline)
                 control.withLock { $0.threadFinished = true }
                 exportThreadFinished.store(true, ordering: .releasing)
+                // Before the signal, so the totals are on record when shutdown returns.
+                reportTotals(complete: complete)
                 completeFlushWaiters()
                 finished.signal()
-                // After the signal: the caller's deadline does not wait for this.
-                reportTotals(complete: complete)
+                // After it: releasing a full queue of spans can take a while.
                 _ = consume leftOver
                 return
             }
