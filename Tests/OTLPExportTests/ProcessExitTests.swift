@@ -66,11 +66,7 @@ final class ReceiveCommandTests: XCTestCase {
         process.standardOutput = output
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte.first != UInt8(ascii: "\n") {
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = Receiver.readLine(output.fileHandleForReading, timeout: 20) ?? ""
         let port = try XCTUnwrap(Int(text.dropFirst("LISTENING ".count)), "first line was '\(text)'")
         var configuration = OTLPExporterConfiguration()
         configuration.endpoint = OTLPEndpoint(target: "127.0.0.1:\(port)", usesTLS: false)

@@ -12,18 +12,24 @@ enum WireFormat {
     /// Bytes a length-delimited field of `length` payload bytes takes: tag, length varint, payload.
     static func fieldLength(_ length: Int) -> Int { 1 + varintLength(length) + length }
 
-    /// Writes the tag of length-delimited field `field` (< 16) and the varint `length`.
-    static func writeHeader(_ out: inout UnsafeMutablePointer<UInt8>, field: UInt8, length: Int) {
-        out.pointee = field << 3 | 2
-        out += 1
+    /// Emits the tag of length-delimited field `field` (< 16) and the varint `length`, byte by byte.
+    @inline(__always)
+    static func header(field: UInt8, length: Int, _ emit: (UInt8) -> Void) {
+        emit(field << 3 | 2)
         var value = UInt64(length)
         while value >= 0x80 {
-            out.pointee = UInt8(truncatingIfNeeded: value) | 0x80
-            out += 1
+            emit(UInt8(truncatingIfNeeded: value) | 0x80)
             value >>= 7
         }
-        out.pointee = UInt8(value)
-        out += 1
+        emit(UInt8(value))
+    }
+
+    /// Writes the tag of length-delimited field `field` (< 16) and the varint `length`.
+    static func writeHeader(_ out: inout UnsafeMutablePointer<UInt8>, field: UInt8, length: Int) {
+        header(field: field, length: length) { byte in
+            out.pointee = byte
+            out += 1
+        }
     }
 
     /// Writes `bytes` as length-delimited field `field`.
@@ -42,14 +48,7 @@ enum WireFormat {
 
     /// Appends `payload` as length-delimited field `field` to `buffer`.
     static func appendField(_ field: UInt8, _ payload: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
-        var header: (UInt64, UInt64) = (0, 0)  // room for a tag and a 10-byte varint
-        let headerLength = withUnsafeMutableBytes(of: &header) { raw -> Int in
-            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var out = start
-            writeHeader(&out, field: field, length: payload.count)
-            return out - start
-        }
-        withUnsafeBytes(of: &header) { buffer.append(contentsOf: $0[0..<headerLength]) }
+        header(field: field, length: payload.count) { buffer.append($0) }
         buffer.append(contentsOf: payload)
     }
 }

@@ -345,8 +345,9 @@ public final class BatchSpanProcessor: SpanProcessor {
         let undelivered = undelivered
         let ready = control.withLock { state -> [FlushWaiter] in
             let finishedThread = state.threadFinished
-            let ready = state.flushWaiters.filter { finishedThread || ($0.target <= popped && inFlight == 0) }
-            state.flushWaiters.removeAll { finishedThread || ($0.target <= popped && inFlight == 0) }
+            let split = state.flushWaiters.partition { finishedThread || ($0.target <= popped && inFlight == 0) }
+            let ready = Array(state.flushWaiters[split...])
+            state.flushWaiters.removeSubrange(split...)
             return ready
         }
         let drainedFully = !exportThreadFinished.load(ordering: .acquiring) || drainCompleted.load(ordering: .acquiring)

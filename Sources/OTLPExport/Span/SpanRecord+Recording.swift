@@ -40,8 +40,6 @@ extension SpanRecord {
     /// The value of attribute `key`, if set.
     package func attributeValue(_ key: String) -> AttributeValue? { attributes.first { $0.key == key }?.value }
 
-    /// The attributes set so far.
-    package var currentAttributes: [Attribute] { attributes }
 
     /// Appends an event, or counts it as dropped when `limit` events are already recorded.
     @inline(__always)
@@ -70,8 +68,6 @@ extension SpanRecord {
         name = newName
     }
 
-    /// The span's current name.
-    package var currentName: String { name }
 
     /// Sets the status of the running span.
     package func setRunningStatus(_ newStatus: SpanStatus) {

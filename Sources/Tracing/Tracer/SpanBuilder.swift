@@ -39,7 +39,7 @@ public struct SpanBuilder: @unchecked Sendable {
     public var kind: OTLPExport.SpanKind { record.kind }
     /// The span's name; it may change until the span ends.
     public var name: String {
-        get { record.currentName }
+        get { record.name }
         nonmutating set { record.rename(newValue) }
     }
 
@@ -60,7 +60,7 @@ public struct SpanBuilder: @unchecked Sendable {
     }
 
     /// Every attribute set so far.
-    public var currentAttributes: [Attribute] { record.currentAttributes }
+    public var currentAttributes: [Attribute] { record.attributes }
 
     /// Replaces every attribute (within the limits).
     public func replaceAttributes(_ new: [Attribute]) {

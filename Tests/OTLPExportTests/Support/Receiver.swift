@@ -101,7 +101,8 @@ final class Receiver {
         process.waitUntilExit()
     }
 
-    private static func readLine(_ handle: FileHandle, timeout: TimeInterval) -> String? {
+    /// The first line a child process writes, or nil if none comes within `timeout` seconds.
+    static func readLine(_ handle: FileHandle, timeout: TimeInterval) -> String? {
         let done = DispatchSemaphore(value: 0)
         let box = LineBox()
         Thread.detachNewThread {

@@ -2,28 +2,37 @@ import CGRPC
 import XCTest
 @testable import OTLPExport
 
+/// Spans counted by the validating wire decoder, or nil if it refused the bytes.
+private func scan(_ bytes: [UInt8]) -> UInt64? {
+    var spans: UInt64 = 0
+    let ok = bytes.withUnsafeBufferPointer { cgrpc_otlp_scan_request($0.baseAddress, $0.count, &spans) }
+    return ok == 1 ? spans : nil
+}
+
+/// Spans counted by protobuf-c's generated decoder, or nil if it refused the bytes.
+private func protobufCCount(_ bytes: [UInt8]) -> UInt64? {
+    guard let request = bytes.withUnsafeBufferPointer({
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(nil, $0.count, $0.baseAddress)
+    }) else { return nil }
+    defer { opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(request, nil) }
+    var spans: UInt64 = 0
+    for i in 0..<request.pointee.n_resource_spans {
+        let resourceSpans = request.pointee.resource_spans[i]!.pointee
+        for j in 0..<resourceSpans.n_scope_spans { spans += UInt64(resourceSpans.scope_spans[j]!.pointee.n_spans) }
+    }
+    return spans
+}
+
+private func varint<Value: BinaryInteger>(_ value: Value) -> [UInt8] {
+    var value = UInt64(value)
+    var out: [UInt8] = []
+    while value >= 0x80 { out.append(UInt8(value & 0x7f) | 0x80); value >>= 7 }
+    return out + [UInt8(value)]
+}
+
 /// The validating wire decoder of the native receiver: it must count exactly what protobuf-c
 /// decodes, and refuse what is not a valid request.
 final class OTLPScanTests: XCTestCase {
-    private func scan(_ bytes: [UInt8]) -> UInt64? {
-        var spans: UInt64 = 0
-        let ok = bytes.withUnsafeBufferPointer { cgrpc_otlp_scan_request($0.baseAddress, $0.count, &spans) }
-        return ok == 1 ? spans : nil
-    }
-
-    private func protobufCCount(_ bytes: [UInt8]) -> UInt64? {
-        guard let request = bytes.withUnsafeBufferPointer({
-            opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(nil, $0.count, $0.baseAddress)
-        }) else { return nil }
-        defer { opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(request, nil) }
-        var spans: UInt64 = 0
-        for i in 0..<request.pointee.n_resource_spans {
-            let resourceSpans = request.pointee.resource_spans[i]!.pointee
-            for j in 0..<resourceSpans.n_scope_spans { spans += UInt64(resourceSpans.scope_spans[j]!.pointee.n_spans) }
-        }
-        return spans
-    }
-
     private func request(spans: Int = 3, scopes: Int = 2) -> [UInt8] {
         let records = (0..<spans).map { sampleSpan(index: $0, scope: InstrumentationScope(name: "scope-\($0 % scopes)")) }
         let batch = OTLPRequestEncoder(resource: Resource(attributes: [Attribute("service.name", "scan")])).encode(records)
@@ -90,13 +99,6 @@ final class OTLPScanTests: XCTestCase {
         XCTAssertNil(scan([0x0a] + varint(resourceSpans.count) + resourceSpans))
     }
 
-    private func varint(_ value: Int) -> [UInt8] {
-        var value = UInt64(value)
-        var out: [UInt8] = []
-        while value >= 0x80 { out.append(UInt8(value & 0x7f) | 0x80); value >>= 7 }
-        return out + [UInt8(value)]
-    }
-
     private func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
         guard needle.count <= haystack.count else { return nil }
         for start in 0...(haystack.count - needle.count) where Array(haystack[start..<start + needle.count]) == needle {
@@ -108,19 +110,6 @@ final class OTLPScanTests: XCTestCase {
 
 /// Hand-built requests for what the encoder never emits, and malformed wire input.
 final class OTLPScanEdgeTests: XCTestCase {
-    private func scan(_ bytes: [UInt8]) -> UInt64? {
-        var spans: UInt64 = 0
-        let ok = bytes.withUnsafeBufferPointer { cgrpc_otlp_scan_request($0.baseAddress, $0.count, &spans) }
-        return ok == 1 ? spans : nil
-    }
-
-    private func varint(_ value: UInt64) -> [UInt8] {
-        var value = value
-        var out: [UInt8] = []
-        while value >= 0x80 { out.append(UInt8(value & 0x7f) | 0x80); value >>= 7 }
-        return out + [UInt8(value)]
-    }
-
     private func field(_ number: UInt64, _ payload: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(UInt64(payload.count)) + payload }
 
     /// request > resource_spans > scope_spans (with `scopeSpansExtra`) > one span (with `spanFields`).
@@ -198,16 +187,7 @@ final class OTLPScanEdgeTests: XCTestCase {
             guard let spans = scan(bytes) else { continue }
             accepted += 1
             // Whatever the validating decoder accepts, protobuf-c must decode to the same count.
-            let request = bytes.withUnsafeBufferPointer {
-                opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(nil, $0.count, $0.baseAddress)
-            }
-            guard let request else { XCTFail("protobuf-c refused bytes the scan accepted: \(bytes)"); continue }
-            var count: UInt64 = 0
-            for i in 0..<request.pointee.n_resource_spans {
-                let resourceSpans = request.pointee.resource_spans[i]!.pointee
-                for j in 0..<resourceSpans.n_scope_spans { count += UInt64(resourceSpans.scope_spans[j]!.pointee.n_spans) }
-            }
-            opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(request, nil)
+            guard let count = protobufCCount(bytes) else { XCTFail("protobuf-c refused bytes the scan accepted: \(bytes)"); continue }
             XCTAssertEqual(count, spans)
         }
         XCTAssertGreaterThan(accepted, 10, "some mutations (inside values) stay valid")
