@@ -60,7 +60,7 @@ final class ProtobufCMessages {
         m.pointee.kind = Opentelemetry__Proto__Trace__V1__Span__SpanKind(rawValue: UInt32(span.kind.rawValue))
         m.pointee.start_time_unix_nano = span.startTimeUnixNano
         m.pointee.end_time_unix_nano = span.endTimeUnixNano
-        (m.pointee.n_attributes, m.pointee.attributes) = makeKeyValues(span.attributes)
+        (m.pointee.n_attributes, m.pointee.attributes) = span.withAttributes { makeKeyValues($0) }
         m.pointee.dropped_attributes_count = span.droppedAttributesCount
         m.pointee.dropped_events_count = span.droppedEventsCount
         m.pointee.dropped_links_count = span.droppedLinksCount
@@ -136,17 +136,17 @@ final class ProtobufCMessages {
         return ProtobufCBinaryData(len: 8, data: bytes)
     }
 
-    func makeKeyValues(_ attributes: [Attribute]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<KeyValue>?>?) {
+    func makeKeyValues(_ attributes: some RandomAccessCollection<Attribute>) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<KeyValue>?>?) {
         guard !attributes.isEmpty else { return (0, nil) }
         let list = arena.allocate(UnsafeMutablePointer<KeyValue>?.self, count: attributes.count)
         let pairs = arena.allocate(KeyValue.self, count: attributes.count)
         let values = arena.allocate(AnyValue.self, count: attributes.count)
-        for i in attributes.indices {
+        for (i, attribute) in attributes.enumerated() {
             spanSizeBound += 2 * Self.field  // key/value field, any-value field
             let pair = pairs + i
             opentelemetry__proto__common__v1__key_value__init(pair)
-            pair.pointee.key = text(attributes[i].key)
-            fill(values + i, with: attributes[i].value)
+            pair.pointee.key = text(attribute.key)
+            fill(values + i, with: attribute.value)
             pair.pointee.value = values + i
             list[i] = pair
         }

@@ -4,28 +4,33 @@
 ///
 /// They live in this module because the record's storage opts out of run-time exclusivity checks
 /// (its single owner guarantees exclusivity) and that opt-out only holds for accesses compiled here.
+/// The attribute append is `@inlinable`: its body is compiled here too, and inlined into callers
+/// (the builder's own append, then the application's call site) it costs no call at all.
 extension SpanRecord {
     /// Whether the span is sampled and still running.
-    @inline(__always)
+    @inlinable @inline(__always)
     package var acceptsChanges: Bool { traceFlags & 1 != 0 && !hasEnded }
 
     /// Appends an attribute without looking for an earlier one with the same key, or counts it as
     /// dropped when `limit` attributes are already set.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func appendAttribute(_ key: consuming String, _ value: consuming AttributeValue, limit: Int) {
         guard acceptsChanges else { return }
-        if attributes.count < limit {
-            attributes.append(Attribute(key, value))
+        if attributeStorage.count < limit {
+            attributeStorage.append(Attribute(key, value))
         } else {
-            droppedAttributesCount &+= 1
+            countDroppedAttribute()
         }
     }
+
+    @usableFromInline
+    package func countDroppedAttribute() { droppedAttributesCount &+= 1 }
 
     /// Sets an attribute, replacing one with the same key, within `limit`.
     package func setAttribute(_ attribute: consuming Attribute, limit: Int) {
         guard acceptsChanges else { return }
-        if let index = attributes.firstIndex(where: { $0.key == attribute.key }) {
-            attributes[index] = attribute
+        if let index = attributeStorage.firstIndex(of: attribute.key) {
+            attributeStorage[index] = attribute
         } else {
             appendAttribute(attribute.key, attribute.value, limit: limit)
         }
@@ -34,11 +39,13 @@ extension SpanRecord {
     /// Removes every attribute, keeping their storage.
     package func removeAllAttributes() {
         guard acceptsChanges else { return }
-        attributes.removeAll(keepingCapacity: true)
+        attributeStorage.removeAll()
     }
 
     /// The value of attribute `key`, if set.
-    package func attributeValue(_ key: String) -> AttributeValue? { attributes.first { $0.key == key }?.value }
+    package func attributeValue(_ key: String) -> AttributeValue? {
+        attributeStorage.firstIndex(of: key).map { attributeStorage[$0].value }
+    }
 
 
     /// Appends an event, or counts it as dropped when `limit` events are already recorded.

@@ -103,8 +103,10 @@ public final class SpanRecord: @unchecked Sendable {
     public let startTimeUnixNano: UInt64
     /// End, in nanoseconds since the Unix epoch.
     @exclusivity(unchecked) public package(set) var endTimeUnixNano: UInt64
-    /// Span attributes.
-    @exclusivity(unchecked) public package(set) var attributes: [Attribute]
+    /// Span attributes, in the order they were set (a copy; see ``withAttributes(_:)``).
+    public var attributes: [Attribute] { attributeStorage.array }
+    /// The attributes, stored in one block the record owns.
+    @exclusivity(unchecked) @usableFromInline package var attributeStorage: AttributeStorage
     /// Span events, in the order they were added.
     public var events: [SpanEvent] { eventList.array }
     /// The events, stored without an array allocation for the first one.
@@ -137,7 +139,7 @@ public final class SpanRecord: @unchecked Sendable {
                   traceState: traceState, parentIsRemote: parentIsRemote, name: name, kind: kind,
                   startTimeUnixNano: startTimeUnixNano, scope: scope, attributeCapacity: 0)
         self.endTimeUnixNano = endTimeUnixNano
-        self.attributes = attributes
+        attributeStorage = AttributeStorage(copying: attributes)
         eventList = SpanEventList(events)
         self.links = links
         self.status = status
@@ -161,8 +163,7 @@ public final class SpanRecord: @unchecked Sendable {
         self.kind = kind
         self.startTimeUnixNano = startTimeUnixNano
         endTimeUnixNano = startTimeUnixNano
-        attributes = []
-        if attributeCapacity > 0 { attributes.reserveCapacity(attributeCapacity) }
+        attributeStorage = AttributeStorage(capacity: attributeCapacity)
         eventList = SpanEventList()
         links = []
         status = .unset
@@ -171,6 +172,13 @@ public final class SpanRecord: @unchecked Sendable {
         droppedEventsCount = 0
         droppedLinksCount = 0
         hasEnded = false
+    }
+
+    deinit { attributeStorage.destroy() }
+
+    /// Calls `body` with the span's attributes without copying them.
+    public func withAttributes<R>(_ body: (UnsafeBufferPointer<Attribute>) throws -> R) rethrows -> R {
+        try attributeStorage.withBuffer(body)
     }
 }
 

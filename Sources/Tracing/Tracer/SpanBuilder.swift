@@ -10,8 +10,8 @@ import Tracing
 /// swift-distributed-tracing `Span`, see ``MelleaSpan``.
 public struct SpanBuilder: @unchecked Sendable {
     /// The span's data, as the exporter will see it; handed to the processor at `end`.
-    package let record: SpanRecord
-    private let core: TracerCore
+    @usableFromInline package let record: SpanRecord
+    @usableFromInline let core: TracerCore
 
     init(core: TracerCore, name: String, kind: OTLPExport.SpanKind, parent: SpanContext?, startTime: UInt64) {
         self.core = core
@@ -49,12 +49,13 @@ public struct SpanBuilder: @unchecked Sendable {
     }
 
     /// Appends an attribute known not to be set yet (no duplicate check): the fastest path.
+    @inlinable @inline(__always)
     public func appendAttribute(_ key: consuming String, _ value: consuming AttributeValue) {
         record.appendAttribute(key, limited(value), limit: core.limits.attributeCount)
     }
 
-    @inline(__always)
-    private func limited(_ value: consuming AttributeValue) -> AttributeValue {
+    @inlinable @inline(__always)
+    func limited(_ value: consuming AttributeValue) -> AttributeValue {
         guard let limit = core.limits.attributeValueLength else { return value }
         return SpanLimits.truncate(value, to: limit)
     }
