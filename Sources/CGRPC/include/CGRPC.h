@@ -21,5 +21,6 @@
 #include "cgrpc_unary_call.h"
 #include "cgrpc_count_server.h"
 #include "cgrpc_otlp_scan.h"
+#include "cgrpc_clock.h"
 
 #endif

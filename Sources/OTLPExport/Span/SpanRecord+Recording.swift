@@ -26,6 +26,9 @@ extension SpanRecord {
     @usableFromInline
     package func countDroppedAttribute() { droppedAttributesCount &+= 1 }
 
+    @usableFromInline
+    package func countDroppedEvent() { droppedEventsCount &+= 1 }
+
     /// Sets an attribute, replacing one with the same key, within `limit`.
     package func setAttribute(_ attribute: consuming Attribute, limit: Int) {
         guard acceptsChanges else { return }
@@ -49,13 +52,13 @@ extension SpanRecord {
 
 
     /// Appends an event, or counts it as dropped when `limit` events are already recorded.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func appendEvent(_ event: consuming SpanEvent, limit: Int) {
         guard acceptsChanges else { return }
         if eventList.count < limit {
             eventList.append(event)
         } else {
-            droppedEventsCount &+= 1
+            countDroppedEvent()
         }
     }
 
@@ -82,15 +85,17 @@ extension SpanRecord {
         status = newStatus
     }
 
-    /// Ends the span at `time`; `false` if it had already ended.
-    @inline(__always)
+    /// Ends the span at `time`, or at its start if `time` is earlier (a wall clock may step back);
+    /// `false` if it had already ended.
+    @usableFromInline
     package func finish(at time: UInt64) -> Bool {
         guard !hasEnded else { return false }
-        endTimeUnixNano = time
+        endTimeUnixNano = max(time, startTimeUnixNano)
         hasEnded = true
         return true
     }
 
     /// Whether the span has ended, read without a run-time exclusivity check.
+    @inlinable
     package var isFinished: Bool { hasEnded }
 }

@@ -60,16 +60,37 @@ public struct SpanLink: Sendable, Equatable {
 }
 
 /// The library or module that produced a span (OTLP `InstrumentationScope`).
+///
+/// Every span carries its scope, so the value is one shared reference: a span's record retains
+/// it once instead of two strings, and spans of the same tracer compare equal by identity.
 public struct InstrumentationScope: Sendable, Hashable {
+    private final class Names: Sendable {
+        let name: String
+        let version: String
+        init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+    private let names: Names
+
     /// Scope name, e.g. `mellea.backend`.
-    public let name: String
+    public var name: String { names.name }
     /// Scope version.
-    public let version: String
+    public var version: String { names.version }
 
     /// Creates a scope.
     public init(name: String, version: String = "") {
-        self.name = name
-        self.version = version
+        names = Names(name: name, version: version)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.names === rhs.names || (lhs.name == rhs.name && lhs.version == rhs.version)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(version)
     }
 }
 
@@ -110,7 +131,7 @@ public final class SpanRecord: @unchecked Sendable {
     /// Span events, in the order they were added.
     public var events: [SpanEvent] { eventList.array }
     /// The events, stored without an array allocation for the first one.
-    @exclusivity(unchecked) package var eventList: SpanEventList
+    @exclusivity(unchecked) @usableFromInline package var eventList: SpanEventList
     /// Span links.
     @exclusivity(unchecked) public package(set) var links: [SpanLink]
     /// Final status.
@@ -150,6 +171,7 @@ public final class SpanRecord: @unchecked Sendable {
     }
 
     /// A running span's record, filled by its builder until it ends.
+    @usableFromInline
     package init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID, traceFlags: UInt8, traceState: String,
                  parentIsRemote: Bool?, name: String, kind: SpanKind, startTimeUnixNano: UInt64,
                  scope: InstrumentationScope, attributeCapacity: Int) {
@@ -184,9 +206,10 @@ public final class SpanRecord: @unchecked Sendable {
 
 /// A span's events: the first one inline, the rest in an array, so that the common span with
 /// zero or one event allocates nothing for them.
+@usableFromInline
 package struct SpanEventList: Sendable {
-    private var first: SpanEvent?
-    private var rest: [SpanEvent] = []
+    @usableFromInline var first: SpanEvent?
+    @usableFromInline var rest: [SpanEvent] = []
 
     package init() {}
 
@@ -196,10 +219,12 @@ package struct SpanEventList: Sendable {
     }
 
     /// Number of events.
+    @inlinable
     package var count: Int { first == nil ? 0 : 1 + rest.count }
 
-    package mutating func append(_ event: SpanEvent) {
-        if first == nil { first = event } else { rest.append(event) }
+    @inlinable
+    package mutating func append(_ event: consuming SpanEvent) {
+        if first == nil { first = consume event } else { rest.append(event) }
     }
 
     /// Calls `body` with each event and its index, in order.

@@ -13,14 +13,20 @@ public struct SpanBuilder: @unchecked Sendable {
     @usableFromInline package let record: SpanRecord
     @usableFromInline let core: TracerCore
 
+    @inlinable
     init(core: TracerCore, name: String, kind: OTLPExport.SpanKind, parent: SpanContext?, startTime: UInt64) {
         self.core = core
-        let traceID = parent?.traceID ?? IDGenerator.traceID()
+        // One binding of the parent: each optional chain on it would copy the whole context.
+        let traceID: TraceID, parentSpanID: SpanID, traceState: String, parentIsRemote: Bool?
+        if let parent {
+            (traceID, parentSpanID, traceState, parentIsRemote) = (parent.traceID, parent.spanID, parent.traceState, parent.isRemote)
+        } else {
+            (traceID, parentSpanID, traceState, parentIsRemote) = (IDGenerator.traceID(), .invalid, "", nil)
+        }
         let sampled = core.sampler.shouldSample(traceID: traceID, parent: parent)
-        record = SpanRecord(traceID: traceID, spanID: IDGenerator.spanID(), parentSpanID: parent?.spanID ?? .invalid,
-                            traceFlags: sampled ? 1 : 0, traceState: parent?.traceState ?? "",
-                            parentIsRemote: parent.map(\.isRemote), name: name, kind: kind,
-                            startTimeUnixNano: startTime, scope: core.scope,
+        record = SpanRecord(traceID: traceID, spanID: IDGenerator.spanID(), parentSpanID: parentSpanID,
+                            traceFlags: sampled ? 1 : 0, traceState: traceState, parentIsRemote: parentIsRemote,
+                            name: name, kind: kind, startTimeUnixNano: startTime, scope: core.scope,
                             attributeCapacity: sampled ? min(12, core.limits.attributeCount) : 0)
     }
 
@@ -32,6 +38,7 @@ public struct SpanBuilder: @unchecked Sendable {
     /// The parent span, if any.
     public var parentSpanID: SpanID { record.parentSpanID }
     /// Whether the span is recorded (false when the sampler said no).
+    @inlinable
     public var isRecording: Bool { record.traceFlags & 1 != 0 }
     /// Whether the span has ended.
     public var hasEnded: Bool { record.isFinished }
@@ -77,6 +84,7 @@ public struct SpanBuilder: @unchecked Sendable {
     public func attribute(_ key: String) -> AttributeValue? { record.attributeValue(key) }
 
     /// Adds an event at `time` (now by default).
+    @inlinable
     public func addEvent(_ name: String, attributes: [Attribute] = [], at time: UInt64? = nil) {
         guard record.acceptsChanges else { return }
         record.appendEvent(OTLPExport.SpanEvent(name: name, timeUnixNano: time ?? WallClock.now(), attributes: attributes),
@@ -102,6 +110,7 @@ public struct SpanBuilder: @unchecked Sendable {
     }
 
     /// Ends the span (once; later calls do nothing) and hands its record to the export pipeline.
+    @inlinable
     public func end(at time: UInt64? = nil) {
         guard !record.isFinished, record.finish(at: time ?? WallClock.now()), isRecording else { return }
         core.processor.onEnd(record)

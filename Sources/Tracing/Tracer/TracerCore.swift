@@ -32,6 +32,7 @@ public final class TracerCore: Sendable {
     }
 
     /// Starts a span on the fast path; `parent` defaults to the task's current span.
+    @inlinable
     public func startSpan(_ name: String, kind: OTLPExport.SpanKind = .internal,
                           parent: SpanContext? = InstrumentationContext.current?.spanContext,
                           at time: UInt64? = nil) -> SpanBuilder {

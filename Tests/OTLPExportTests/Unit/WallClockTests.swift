@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+@testable import OTLPExport
+
+/// The span clock must say what `clock_gettime(CLOCK_REALTIME)` says, on every thread, whether it
+/// reads the time-stamp counter or not.
+final class WallClockTests: XCTestCase {
+    /// Past the 10 ms calibration, with the counter in use wherever the kernel's clocksource is tsc.
+    private func calibrated() {
+        let start = realtime()
+        while realtime() - start < 30_000_000 { _ = WallClock.now() }
+    }
+
+    func testUsesTheCounterExactlyWhereTheKernelKeepsTimeWithIt() throws {
+        calibrated()
+        let source = try? String(contentsOfFile: "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                                 encoding: .utf8)
+        #if arch(x86_64)
+        XCTAssertEqual(WallClock.usesTimeStampCounter, source == "tsc\n", "clocksource: \(source ?? "unreadable")")
+        #else
+        XCTAssertFalse(WallClock.usesTimeStampCounter)
+        #endif
+    }
+
+    /// Each reading lies between two wall-clock readings taken around it (a few microseconds of
+    /// slack for a re-anchor's rounding), across many re-anchors and on four threads at once.
+    func testEveryReadingFallsBetweenTheWallClockReadingsAroundIt() {
+        calibrated()
+        let slack: UInt64 = 5_000
+        let failures = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for round in 0..<3_000 {
+                let before = realtime()
+                let reading = WallClock.now()
+                let after = realtime()
+                if reading + slack < before || reading > after + slack { failures.withLock { $0 += 1 } }
+                if round % 100 == 0 { usleep(300) }  // spans several 1 ms anchor windows
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, 0)
+    }
+
+    func testIntervalsMatchTheWallClockOverLongAndShortSpans() {
+        calibrated()
+        for sleep in [0, 50, 2_000, 25_000] as [UInt32] {
+            let wallStart = realtime(), start = WallClock.now()
+            usleep(sleep)
+            let end = WallClock.now(), wallEnd = realtime()
+            let measured = Int64(bitPattern: end &- start), expected = Int64(bitPattern: wallEnd &- wallStart)
+            XCTAssertLessThan(abs(measured - expected), 10_000, "slept \(sleep) us")
+        }
+    }
+
+    func testASpanNeverEndsBeforeItStarts() {
+        let record = SpanRecord(traceID: TraceID(high: 1, low: 1), spanID: SpanID(1), parentSpanID: .invalid,
+                                traceFlags: 1, traceState: "", parentIsRemote: nil, name: "s", kind: .internal,
+                                startTimeUnixNano: 5_000, scope: InstrumentationScope(name: "t"), attributeCapacity: 0)
+        XCTAssertTrue(record.finish(at: 4_000))
+        XCTAssertEqual(record.endTimeUnixNano, 5_000)
+    }
+}
+
+private func realtime() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
