@@ -14,7 +14,7 @@ final class SpanBuilderTests: XCTestCase {
     func testNothingChangesAfterEnd() throws {
         let collector = Collector()
         let core = TracerCore(processor: collector)
-        let span = core.startSpan("chat", kind: .client, parent: nil)
+        let span = core.startSpan("chat", kind: .client, parent: nil, at: 7)
         span.setAttribute("a", .int(1))
         span.addEvent("e")
         span.end(at: 42)
