@@ -61,36 +61,19 @@ public struct SpanLink: Sendable, Equatable {
 
 /// The library or module that produced a span (OTLP `InstrumentationScope`).
 ///
-/// Every span carries its scope, so the value is one shared reference: a span's record retains
-/// it once instead of two strings, and spans of the same tracer compare equal by identity.
+/// Two strings, not a shared object: names from literals are immortal, so copying a scope into
+/// every span costs no atomic reference counting (a shared object's count would be touched by
+/// every producer thread, twice per span).
 public struct InstrumentationScope: Sendable, Hashable {
-    private final class Names: Sendable {
-        let name: String
-        let version: String
-        init(name: String, version: String) {
-            self.name = name
-            self.version = version
-        }
-    }
-    private let names: Names
-
     /// Scope name, e.g. `mellea.backend`.
-    public var name: String { names.name }
+    public let name: String
     /// Scope version.
-    public var version: String { names.version }
+    public let version: String
 
     /// Creates a scope.
     public init(name: String, version: String = "") {
-        names = Names(name: name, version: version)
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.names === rhs.names || (lhs.name == rhs.name && lhs.version == rhs.version)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(version)
+        self.name = name
+        self.version = version
     }
 }
 
