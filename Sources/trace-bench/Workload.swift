@@ -59,6 +59,13 @@ func threadCPUNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
+/// Minor page faults of the calling thread so far.
+func threadMinorFaults() -> Int {
+    var usage = rusage()
+    getrusage(1, &usage)  // RUSAGE_THREAD (Linux)
+    return usage.ru_minflt
+}
+
 func peakRSSMegabytes() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -105,15 +105,17 @@ if options.only == nil || options.only == "W1" {
         let core = TracerCore(processor: processor)
         let parent = workload.parent(core)
         let cpuStart = threadCPUNanoseconds()
+        let faultsStart = threadMinorFaults()
         let start = ContinuousClock.now
         for i in 0..<options.spans { workload.chatSpan(i, core: core, parent: parent) }
         let elapsed = ContinuousClock.now - start
         let cpu = threadCPUNanoseconds() - cpuStart
+        let faults = threadMinorFaults() - faultsStart
         processor.shutdown(timeout: .seconds(60))
         let stats = processor.statistics
         let got = (receiver?.waitForSpans(before + stats.exported)).map { $0 - before }
         runs.append((Double(elapsed.nanoseconds) / Double(options.spans), stats.dropped, got))
-        FileHandle.standardError.write(Data("W1 run: wall \(elapsed.nanoseconds / Int64(options.spans)) ns/span, producer thread CPU \(cpu / UInt64(options.spans)) ns/span; \(stats)\n".utf8))
+        FileHandle.standardError.write(Data("W1 run: wall \(elapsed.nanoseconds / Int64(options.spans)) ns/span, producer thread CPU \(cpu / UInt64(options.spans)) ns/span, \(faults) page faults; \(stats)\n".utf8))
     }
     let median = runs.sorted { $0.ns < $1.ns }[runs.count / 2]
     print("W1 ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
