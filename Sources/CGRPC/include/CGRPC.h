@@ -22,5 +22,6 @@
 #include "cgrpc_count_server.h"
 #include "cgrpc_otlp_scan.h"
 #include "cgrpc_clock.h"
+#include "cgrpc_random.h"
 
 #endif

@@ -10,7 +10,15 @@ public enum Sampler: Sendable, Equatable {
     indirect case parentBased(root: Sampler)
 
     /// Whether a span in `traceID` with `parent` is sampled.
+    @inlinable
     public func shouldSample(traceID: TraceID, parent: SpanContext?) -> Bool {
+        // The default sampler with a parent: decided inline, on every child span's path.
+        if case .parentBased = self, let parent { return parent.isSampled }
+        return decide(traceID: traceID, parent: parent)
+    }
+
+    @usableFromInline
+    func decide(traceID: TraceID, parent: SpanContext?) -> Bool {
         switch self {
         case .alwaysOn: return true
         case .alwaysOff: return false
