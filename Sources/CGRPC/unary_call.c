@@ -25,9 +25,27 @@ struct cgrpc_unary_call {
     int has_response_slice;
 };
 
+struct cgrpc_payload {
+    grpc_slice slice;
+};
+
+cgrpc_payload *cgrpc_payload_create(size_t length) {
+    cgrpc_payload *payload = malloc(sizeof(*payload));
+    if (payload == NULL) return NULL;
+    payload->slice = grpc_slice_malloc(length);
+    return payload;
+}
+
+uint8_t *cgrpc_payload_bytes(cgrpc_payload *payload) { return GRPC_SLICE_START_PTR(payload->slice); }
+
+void cgrpc_payload_destroy(cgrpc_payload *payload) {
+    grpc_slice_unref(payload->slice);
+    free(payload);
+}
+
 cgrpc_unary_call *cgrpc_unary_call_start(grpc_channel *channel, grpc_completion_queue *cq,
-                                         void *registered_method, const uint8_t *request,
-                                         size_t request_len, const char *const *keys,
+                                         void *registered_method, const cgrpc_payload *request,
+                                         const char *const *keys,
                                          const char *const *values, size_t count,
                                          int64_t timeout_ms, int wait_for_ready, void *tag,
                                          grpc_call_error *result) {
@@ -49,9 +67,9 @@ cgrpc_unary_call *cgrpc_unary_call_start(grpc_channel *channel, grpc_completion_
         c->send_metadata[i].key = grpc_slice_from_copied_string(keys[i]);
         c->send_metadata[i].value = grpc_slice_from_copied_string(values[i]);
     }
-    grpc_slice payload = grpc_slice_from_copied_buffer((const char *)request, request_len);
+    // The byte buffer takes its own reference to the payload's slice: no copy.
+    grpc_slice payload = request->slice;
     c->request = grpc_raw_byte_buffer_create(&payload, 1);
-    grpc_slice_unref(payload);
     grpc_metadata_array_init(&c->initial_metadata);
     grpc_metadata_array_init(&c->trailing_metadata);
     c->details = grpc_empty_slice();

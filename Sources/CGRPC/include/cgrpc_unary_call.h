@@ -9,12 +9,25 @@
 
 typedef struct cgrpc_unary_call cgrpc_unary_call;
 
-/// Starts `method` (a handle from grpc_channel_register_call) with `request` bytes as the message.
+/// A request message's bytes in one reference-counted gRPC slice: written once by the encoder,
+/// then sent by every attempt of the call without a copy.
+typedef struct cgrpc_payload cgrpc_payload;
+
+/// A payload of `length` bytes, not yet written.
+cgrpc_payload *cgrpc_payload_create(size_t length);
+
+/// Where the payload's bytes are written and read.
+uint8_t *cgrpc_payload_bytes(cgrpc_payload *payload);
+
+/// Releases the caller's reference; calls in flight keep the bytes alive.
+void cgrpc_payload_destroy(cgrpc_payload *payload);
+
+/// Starts `method` (a handle from grpc_channel_register_call) with `request` as the message.
 /// `metadata_keys`/`metadata_values` are copied. The completion of the call arrives on `cq` with `tag`.
 /// Returns NULL if the call could not be started; `*result` then holds the grpc_call_error.
 cgrpc_unary_call *cgrpc_unary_call_start(grpc_channel *channel, grpc_completion_queue *cq,
-                                         void *registered_method, const uint8_t *request,
-                                         size_t request_len, const char *const *metadata_keys,
+                                         void *registered_method, const cgrpc_payload *request,
+                                         const char *const *metadata_keys,
                                          const char *const *metadata_values, size_t metadata_count,
                                          int64_t timeout_ms, int wait_for_ready, void *tag,
                                          grpc_call_error *result);

@@ -2,10 +2,38 @@ import CGRPC
 
 /// One packed `ExportTraceServiceRequest`.
 public struct EncodedRequest: Sendable {
-    /// The serialized request.
-    public let bytes: [UInt8]
+    /// The serialized request, in the gRPC slice every attempt sends.
+    package let payload: RequestPayload
     /// How many spans it carries.
     public let spanCount: Int
+
+    /// The serialized request (a copy).
+    public var bytes: [UInt8] { Array(payload.buffer) }
+}
+
+/// A request's bytes in a reference-counted gRPC slice (`cgrpc_payload`), written once and never
+/// changed afterwards; each call attempt sends it without copying.
+package final class RequestPayload: @unchecked Sendable {
+    private let payload: OpaquePointer
+    /// The bytes.
+    package let buffer: UnsafeBufferPointer<UInt8>
+
+    /// A payload of `count` bytes that `write` fills completely, returning how many it wrote.
+    package init(count: Int, write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        guard let payload = cgrpc_payload_create(count) else {
+            fatalError("out of memory for a \(count)-byte OTLP request")
+        }
+        self.payload = payload
+        let start = cgrpc_payload_bytes(payload)!
+        let written = write(start)
+        precondition(written == count, "OTLP request size mismatch: \(written) != \(count)")
+        buffer = UnsafeBufferPointer(start: start, count: count)
+    }
+
+    deinit { cgrpc_payload_destroy(payload) }
+
+    /// The payload as the C call takes it.
+    package var cPayload: OpaquePointer { payload }
 }
 
 /// The requests a batch became, plus the spans too large for any request.
@@ -169,8 +197,8 @@ private final class RequestAssembly {
 
     func finish() -> EncodedRequest {
         let total = WireFormat.fieldLength(resourceSpansBody())
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-            var out = buffer.baseAddress!
+        let payload = RequestPayload(count: total) { start in
+            var out = start
             WireFormat.writeHeader(&out, field: 1, length: resourceSpansBody())  // request.resource_spans
             WireFormat.writeField(&out, field: 1, resource[...])                  // resource_spans.resource
             for group in groups.indices {
@@ -178,9 +206,8 @@ private final class RequestAssembly {
                 WireFormat.writeField(&out, field: 1, groups[group].scope[...])      // scope_spans.scope
                 WireFormat.writeBytes(&out, spans[spanBytes(group)])                 // scope_spans.spans, packed
             }
-            count = out - buffer.baseAddress!
-            precondition(count == total, "OTLP request size mismatch: \(count) != \(total)")
+            return out - start
         }
-        return EncodedRequest(bytes: bytes, spanCount: spanCount)
+        return EncodedRequest(payload: payload, spanCount: spanCount)
     }
 }

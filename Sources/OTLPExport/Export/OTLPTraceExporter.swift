@@ -72,7 +72,7 @@ public final class OTLPTraceExporter: SpanExporter {
             guard remaining > .zero, !Task.isCancelled else {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: .timedOut)
             }
-            let outcome = await channel.unaryCall(request.bytes, metadata: configuration.headers, timeout: remaining)
+            let outcome = await channel.unaryCall(request.payload, metadata: configuration.headers, timeout: remaining)
             if outcome.code == .ok {
                 if let response = outcome.response, let partial = ExportResponseDecoder.partialSuccess(response) {
                     reportPartialSuccess(partial)

@@ -61,7 +61,7 @@ final class GRPCChannel: @unchecked Sendable {
 
     /// Sends one unary request and waits for its status, at most `timeout`. Cancelling the task
     /// cancels the call.
-    func unaryCall(_ request: [UInt8], metadata: [(key: String, value: String)], timeout: Duration) async -> CallOutcome {
+    func unaryCall(_ request: RequestPayload, metadata: [(key: String, value: String)], timeout: Duration) async -> CallOutcome {
         let current = CurrentCall()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -75,11 +75,9 @@ final class GRPCChannel: @unchecked Sendable {
                     var result = GRPC_CALL_OK
                     let call = withCStrings(metadata.map(\.key)) { keys in
                         withCStrings(metadata.map(\.value)) { values in
-                            request.withUnsafeBufferPointer { bytes in
-                                cgrpc_unary_call_start(channel, queue, method, bytes.baseAddress, bytes.count,
-                                                       keys, values, metadata.count,
-                                                       max(1, timeout.wholeMilliseconds), 0, tag, &result)
-                            }
+                            cgrpc_unary_call_start(channel, queue, method, request.cPayload,
+                                                   keys, values, metadata.count,
+                                                   max(1, timeout.wholeMilliseconds), 0, tag, &result)
                         }
                     }
                     guard let call else {
