@@ -5,6 +5,7 @@
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +30,61 @@ struct cgrpc_payload {
     grpc_slice slice;
 };
 
+// Request buffers are recycled: a fresh one per request would be a fresh mapping of a few hundred
+// kilobytes (malloc maps blocks this large), each page zeroed by the kernel on first touch. At most
+// `pool_slots` buffers, `pool_bytes_limit` bytes in all, wait here for the next request.
+enum { pool_slots = 8, pool_bytes_limit = 16 << 20 };
+
+typedef struct {
+    size_t capacity;
+    // The bytes follow.
+} pooled_buffer;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pooled_buffer *pool[pool_slots];
+static int pool_count;
+static size_t pool_bytes;
+
+static pooled_buffer *take_buffer(size_t length) {
+    pthread_mutex_lock(&pool_lock);
+    for (int i = pool_count - 1; i >= 0; i--) {
+        pooled_buffer *buffer = pool[i];
+        if (buffer->capacity >= length) {
+            pool[i] = pool[--pool_count];
+            pool_bytes -= buffer->capacity;
+            pthread_mutex_unlock(&pool_lock);
+            return buffer;
+        }
+    }
+    pthread_mutex_unlock(&pool_lock);
+    // A little headroom, so that the next request, a few spans longer, fits too.
+    size_t capacity = length + length / 8;
+    pooled_buffer *buffer = malloc(sizeof(pooled_buffer) + capacity);
+    if (buffer != NULL) buffer->capacity = capacity;
+    return buffer;
+}
+
+// Called by gRPC when the last reference to a payload's slice goes.
+static void return_buffer(void *user_data) {
+    pooled_buffer *buffer = user_data;
+    pthread_mutex_lock(&pool_lock);
+    if (pool_count < pool_slots && pool_bytes + buffer->capacity <= pool_bytes_limit) {
+        pool[pool_count++] = buffer;
+        pool_bytes += buffer->capacity;
+        buffer = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    free(buffer);
+}
+
 cgrpc_payload *cgrpc_payload_create(size_t length) {
     cgrpc_payload *payload = malloc(sizeof(*payload));
-    if (payload == NULL) return NULL;
-    payload->slice = grpc_slice_malloc(length);
+    pooled_buffer *buffer = payload != NULL ? take_buffer(length) : NULL;
+    if (buffer == NULL) {
+        free(payload);
+        return NULL;
+    }
+    payload->slice = grpc_slice_new_with_user_data(buffer + 1, length, return_buffer, buffer);
     return payload;
 }
 
