@@ -63,3 +63,12 @@ final class SpanBuilderTests: XCTestCase {
         XCTAssertEqual(record.droppedLinksCount, 2)
     }
 }
+
+/// `WallClock` resolves for code that imports both modules (it is one type under two names).
+final class WallClockNameTests: XCTestCase {
+    func testWallClockIsUsableWithBothModulesImported() {
+        let before = WallClock.now()
+        XCTAssertGreaterThan(before, 1_700_000_000_000_000_000)
+        XCTAssertGreaterThanOrEqual(MelleaTracing.WallClock.now() &+ 1_000_000, OTLPExport.WallClock.now())
+    }
+}

@@ -1,17 +1,26 @@
 // The span clock: nanoseconds since the Unix epoch, for span and event timestamps, at the cost of
 // one `rdtsc` instead of one `clock_gettime` (about 10 ns against 25 on the machines we measured).
 //
-// Each thread keeps an anchor: a CLOCK_REALTIME reading and the time-stamp counter read with it.
-// A timestamp is the anchor plus the counter's advance since, converted with a process-wide rate;
-// after 1 ms the thread takes a fresh anchor, so neither the rate's error nor the wall clock's NTP
-// slewing can move a timestamp by more than a few nanoseconds from what clock_gettime would say
-// (NTP slews by at most 500 ppm: 0.5 us per window). Like the wall clock, it is not monotonic: at a
-// re-anchor a thread's next timestamp may fall that little below what the old anchor would have said.
+// Each thread keeps an anchor: a CLOCK_REALTIME reading and the time-stamp counter read around it
+// (an anchor whose two counter readings are more than 20 us apart, because the thread was
+// preempted, is not taken). A timestamp is the anchor plus the counter's advance since, converted
+// with a process-wide rate measured against CLOCK_MONOTONIC (which runs at the same, NTP-adjusted
+// rate as CLOCK_REALTIME). After 1 ms the thread takes a fresh anchor. A timestamp therefore
+// differs from clock_gettime(CLOCK_REALTIME) by the rate's error over at most 1 ms (well under a
+// microsecond once the rate has been measured over 10 ms, nanoseconds after a few seconds) plus any
+// change of NTP's frequency correction within that millisecond. Like the wall clock, it is not
+// monotonic: at a re-anchor a thread's next timestamp may fall that little below what the old
+// anchor would have said. Span ends and event times are clamped to the span's start.
 //
 // The counter is used only where the kernel itself keeps time with it (its clocksource is "tsc",
-// which the kernel selects only for an invariant counter synchronized across CPUs), and only
-// once the rate has been measured over at least 10 ms. Until then, and everywhere else, every
-// timestamp is a plain clock_gettime(CLOCK_REALTIME).
+// which the kernel selects only for an invariant counter synchronized across CPUs), once the rate
+// has been measured over at least 10 ms, and for as long as the two agree: the clocksource is read
+// again at every measurement of the rate (at least every 10 s), and a re-anchor that finds the
+// old anchor more than 100 us off the wall clock turns the counter off for the rest of the process.
+// Until then, and everywhere else, every timestamp is a plain clock_gettime(CLOCK_REALTIME).
+//
+// Fork: a child forked while another thread held the calibration lock never measures the rate
+// again and keeps using clock_gettime (as gRPC itself, the library is not meant to survive fork).
 #ifndef CGRPC_CLOCK_H
 #define CGRPC_CLOCK_H
 
@@ -29,8 +38,9 @@ extern __thread cgrpc_clock_anchor cgrpc_clock_thread_anchor;
 /// Reads the wall clock, takes a new anchor for this thread, and returns the wall-clock time.
 uint64_t cgrpc_clock_reanchor(void);
 
-/// Whether timestamps come from the time-stamp counter in this process (1) or from
-/// clock_gettime only (0). Calibrates first if it has not yet.
+/// Whether the calling thread's timestamps come from the time-stamp counter right now (1) or from
+/// clock_gettime (0). Takes a fresh anchor for the thread (and so may start or advance the rate's
+/// measurement, which reads /sys): for tests and diagnostics, not for hot paths.
 int cgrpc_clock_uses_counter(void);
 
 static inline uint64_t cgrpc_clock_now(void) {

@@ -83,11 +83,13 @@ public struct SpanBuilder: @unchecked Sendable {
     /// The attribute value for `key`, if set.
     public func attribute(_ key: String) -> AttributeValue? { record.attributeValue(key) }
 
-    /// Adds an event at `time` (now by default).
+    /// Adds an event at `time` (now by default; never before the span's start, to which an
+    /// earlier time is moved).
     @inlinable
     public func addEvent(_ name: String, attributes: [Attribute] = [], at time: UInt64? = nil) {
         guard record.acceptsChanges else { return }
-        record.appendEvent(OTLPExport.SpanEvent(name: name, timeUnixNano: time ?? WallClock.now(), attributes: attributes),
+        let time = max(time ?? WallClock.now(), record.startTimeUnixNano)
+        record.appendEvent(OTLPExport.SpanEvent(name: name, timeUnixNano: time, attributes: attributes),
                            limit: core.limits.eventCount)
     }
 
@@ -109,7 +111,9 @@ public struct SpanBuilder: @unchecked Sendable {
         setStatus(.error(description: description))
     }
 
-    /// Ends the span (once; later calls do nothing) and hands its record to the export pipeline.
+    /// Ends the span at `time` (now by default) and hands its record to the export pipeline. Only
+    /// the first call counts; a `time` before the span's start ends it at its start, so that no
+    /// span has a negative duration (a wall clock may step back).
     @inlinable
     public func end(at time: UInt64? = nil) {
         guard !record.isFinished, record.finish(at: time ?? WallClock.now()), isRecording else { return }

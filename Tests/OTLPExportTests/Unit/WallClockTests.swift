@@ -65,3 +65,37 @@ private func realtime() -> UInt64 {
     clock_gettime(CLOCK_REALTIME, &time)
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
+
+/// The clock's anchor and the id generator live in C thread-local storage, read from code inlined
+/// into async functions: a task that resumes on another thread must use that thread's state, never
+/// an address computed before it suspended (under ThreadSanitizer, two threads writing one state
+/// would be reported).
+final class WallClockAndIDsAcrossSuspensionTests: XCTestCase {
+    func testTasksThatHopThreadsKeepDrawingUniqueIdsAndSaneTimes() async {
+        let perTask = 2_000
+        let results = await withTaskGroup(of: (ids: [UInt64], ordered: Bool).self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var ids: [UInt64] = []
+                    var ordered = true
+                    for _ in 0..<perTask {
+                        let before = realtime()
+                        ids.append(IDGenerator.spanID().value)
+                        let time = WallClock.now()
+                        await Task.yield()
+                        ids.append(IDGenerator.spanID().value)
+                        if time + 5_000 < before || time > realtime() + 5_000 { ordered = false }
+                    }
+                    return (ids, ordered)
+                }
+            }
+            var all: [(ids: [UInt64], ordered: Bool)] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        let ids = results.flatMap(\.ids)
+        XCTAssertEqual(ids.count, 8 * perTask * 2)
+        XCTAssertEqual(Set(ids).count, ids.count, "no id drawn twice")
+        XCTAssertTrue(results.allSatisfy(\.ordered), "every reading lies between the wall-clock readings around it")
+    }
+}
