@@ -32,7 +32,9 @@ struct cgrpc_payload {
 
 // Request buffers are recycled: a fresh one per request would be a fresh mapping of a few hundred
 // kilobytes (malloc maps blocks this large), each page zeroed by the kernel on first touch. At most
-// `pool_slots` buffers, `pool_bytes_limit` bytes in all, wait here for the next request.
+// `pool_slots` buffers, `pool_bytes_limit` bytes in all, wait here for the next request; a request
+// takes the smallest that fits, and a pool whose buffers have all become too small is renewed.
+// A child forked while another thread held the pool's lock must not export (gRPC cannot either).
 enum { pool_slots = 8, pool_bytes_limit = 16 << 20 };
 
 typedef struct {
@@ -45,18 +47,32 @@ static pooled_buffer *pool[pool_slots];
 static int pool_count;
 static size_t pool_bytes;
 
+// Removes pool entry `index` (under the lock) and returns it.
+static pooled_buffer *remove_pooled(int index) {
+    pooled_buffer *buffer = pool[index];
+    pool[index] = pool[--pool_count];
+    pool_bytes -= buffer->capacity;
+    return buffer;
+}
+
 static pooled_buffer *take_buffer(size_t length) {
+    pooled_buffer *taken = NULL, *evicted = NULL;
     pthread_mutex_lock(&pool_lock);
-    for (int i = pool_count - 1; i >= 0; i--) {
-        pooled_buffer *buffer = pool[i];
-        if (buffer->capacity >= length) {
-            pool[i] = pool[--pool_count];
-            pool_bytes -= buffer->capacity;
-            pthread_mutex_unlock(&pool_lock);
-            return buffer;
-        }
+    int best = -1, smallest = -1;
+    for (int i = 0; i < pool_count; i++) {
+        size_t capacity = pool[i]->capacity;
+        if (capacity >= length && (best < 0 || capacity < pool[best]->capacity)) best = i;
+        if (smallest < 0 || capacity < pool[smallest]->capacity) smallest = i;
+    }
+    if (best >= 0) {
+        taken = remove_pooled(best);
+    } else if (smallest >= 0) {
+        // Nothing fits: the smallest buffer makes room for the larger one this request will return.
+        evicted = remove_pooled(smallest);
     }
     pthread_mutex_unlock(&pool_lock);
+    free(evicted);
+    if (taken != NULL) return taken;
     // A little headroom, so that the next request, a few spans longer, fits too.
     size_t capacity = length + length / 8;
     pooled_buffer *buffer = malloc(sizeof(pooled_buffer) + capacity);
@@ -68,7 +84,20 @@ static pooled_buffer *take_buffer(size_t length) {
 static void return_buffer(void *user_data) {
     pooled_buffer *buffer = user_data;
     pthread_mutex_lock(&pool_lock);
-    if (pool_count < pool_slots && pool_bytes + buffer->capacity <= pool_bytes_limit) {
+    if (pool_count == pool_slots) {
+        // Full: keep the larger of this buffer and the pool's smallest.
+        int smallest = 0;
+        for (int i = 1; i < pool_count; i++) {
+            if (pool[i]->capacity < pool[smallest]->capacity) smallest = i;
+        }
+        if (pool[smallest]->capacity < buffer->capacity
+            && pool_bytes - pool[smallest]->capacity + buffer->capacity <= pool_bytes_limit) {
+            pooled_buffer *replaced = remove_pooled(smallest);
+            pool[pool_count++] = buffer;
+            pool_bytes += buffer->capacity;
+            buffer = replaced;
+        }
+    } else if (pool_bytes + buffer->capacity <= pool_bytes_limit) {
         pool[pool_count++] = buffer;
         pool_bytes += buffer->capacity;
         buffer = NULL;
@@ -102,6 +131,13 @@ cgrpc_unary_call *cgrpc_unary_call_start(grpc_channel *channel, grpc_completion_
                                          int64_t timeout_ms, int wait_for_ready, void *tag,
                                          grpc_call_error *result) {
     cgrpc_unary_call *c = calloc(1, sizeof(*c));
+    grpc_metadata *metadata = count ? calloc(count, sizeof(grpc_metadata)) : NULL;
+    if (c == NULL || (count && metadata == NULL)) {
+        *result = GRPC_CALL_ERROR;
+        free(c);
+        free(metadata);
+        return NULL;
+    }
     gpr_timespec deadline = timeout_ms <= 0
         ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
         : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
@@ -110,11 +146,12 @@ cgrpc_unary_call *cgrpc_unary_call_start(grpc_channel *channel, grpc_completion_
     if (c->call == NULL) {
         *result = GRPC_CALL_ERROR;
         free(c);
+        free(metadata);
         return NULL;
     }
 
     c->send_metadata_count = count;
-    c->send_metadata = count ? calloc(count, sizeof(grpc_metadata)) : NULL;
+    c->send_metadata = metadata;
     for (size_t i = 0; i < count; i++) {
         c->send_metadata[i].key = grpc_slice_from_copied_string(keys[i]);
         c->send_metadata[i].value = grpc_slice_from_copied_string(values[i]);

@@ -215,7 +215,7 @@ if options.only == "ENCODE" {
     var bytes = 0
     for _ in 0..<10 {
         let start = ContinuousClock.now
-        for _ in 0..<200 { bytes = encoder.encode(batch).requests.reduce(0) { $0 + $1.payload.buffer.count } }
+        for _ in 0..<200 { bytes = encoder.encode(batch).requests.reduce(0) { $0 + $1.payload.count } }
         best = min(best, Double((ContinuousClock.now - start).nanoseconds) / Double(200 * 512))
     }
     print("ENCODE ns_per_span=\(Int(best.rounded())) bytes_per_span=\(bytes / 512)")

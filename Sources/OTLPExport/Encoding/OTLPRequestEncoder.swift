@@ -8,15 +8,16 @@ public struct EncodedRequest: Sendable {
     public let spanCount: Int
 
     /// The serialized request (a copy).
-    public var bytes: [UInt8] { Array(payload.buffer) }
+    public var bytes: [UInt8] { payload.withBytes { Array($0) } }
 }
 
 /// A request's bytes in a reference-counted gRPC slice (`cgrpc_payload`), written once and never
 /// changed afterwards; each call attempt sends it without copying.
 package final class RequestPayload: @unchecked Sendable {
     private let payload: OpaquePointer
-    /// The bytes.
-    package let buffer: UnsafeBufferPointer<UInt8>
+    private let buffer: UnsafeBufferPointer<UInt8>
+    /// Number of bytes.
+    package var count: Int { buffer.count }
 
     /// A payload of `count` bytes that `write` fills completely, returning how many it wrote.
     package init(count: Int, write: (UnsafeMutablePointer<UInt8>) -> Int) {
@@ -31,6 +32,11 @@ package final class RequestPayload: @unchecked Sendable {
     }
 
     deinit { cgrpc_payload_destroy(payload) }
+
+    /// Calls `body` with the bytes; they live in a recycled buffer, so the pointer must not escape.
+    package func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(buffer) }
+    }
 
     /// The payload as the C call takes it.
     package var cPayload: OpaquePointer { payload }

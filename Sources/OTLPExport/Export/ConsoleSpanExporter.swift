@@ -37,8 +37,9 @@ public final class ConsoleSpanExporter: SpanExporter {
         case .ok: line += " status=ok"
         case .error(let description): line += " status=error(\"\(description)\")"
         }
-        if !span.attributes.isEmpty {
-            line += " attrs={" + span.attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
+        span.withAttributes { attributes in
+            guard !attributes.isEmpty else { return }
+            line += " attrs={" + attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
         }
         for event in span.events {
             line += " event=\(event.name)"

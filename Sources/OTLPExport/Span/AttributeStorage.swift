@@ -9,9 +9,10 @@ import Darwin
 /// An `Array` would check for a second owner on every append, ask `malloc` for the block's usable
 /// size when it is created, and destroy its elements through the generic value witness when it
 /// goes. A record never shares its attributes, so this storage does none of that: appends store in
-/// place, the block doubles when full, and the record's `deinit` destroys the elements in one
-/// specialized pass (``destroy()``). Readers get a buffer view or a copied array.
-@usableFromInline package struct AttributeStorage {
+/// place, the block doubles when full, and its `deinit` destroys the elements one by one (not
+/// through the generic array destroy). Readers get a buffer view or a copied array. Not copyable:
+/// the block has exactly one owner.
+@usableFromInline package struct AttributeStorage: ~Copyable {
     @usableFromInline var base: UnsafeMutablePointer<Attribute>?
     /// Number of attributes stored.
     @usableFromInline package internal(set) var count = 0
@@ -67,14 +68,9 @@ import Darwin
     /// The attributes as an array (allocates; for readers off the hot path).
     package var array: [Attribute] { withBuffer { Array($0) } }
 
-    /// Destroys the attributes and frees the block; the storage must not be used afterwards.
-    package mutating func destroy() {
-        guard let base else { return }
+    deinit {
         deinitializeAll()
         free(base)
-        self.base = nil
-        count = 0
-        capacity = 0
     }
 
     /// One element at a time: `deinitialize(count:)` over many would go through the runtime's

@@ -61,9 +61,8 @@ public struct SpanLink: Sendable, Equatable {
 
 /// The library or module that produced a span (OTLP `InstrumentationScope`).
 ///
-/// Two strings, not a shared object: names from literals are immortal, so copying a scope into
-/// every span costs no atomic reference counting (a shared object's count would be touched by
-/// every producer thread, twice per span).
+/// Every span carries a copy. Names from string literals (and names of up to 15 bytes, stored
+/// inline) cost no atomic reference counting when copied.
 public struct InstrumentationScope: Sendable, Hashable {
     /// Scope name, e.g. `mellea.backend`.
     public let name: String
@@ -178,8 +177,6 @@ public final class SpanRecord: @unchecked Sendable {
         droppedLinksCount = 0
         hasEnded = false
     }
-
-    deinit { attributeStorage.destroy() }
 
     /// Calls `body` with the span's attributes without copying them.
     public func withAttributes<R>(_ body: (UnsafeBufferPointer<Attribute>) throws -> R) rethrows -> R {

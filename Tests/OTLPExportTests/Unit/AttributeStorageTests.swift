@@ -14,8 +14,6 @@ final class AttributeStorageTests: XCTestCase {
             for index in 0..<100 { storage.append(attribute(index)) }
             XCTAssertEqual(storage.count, 100)
             XCTAssertEqual(storage.array, (0..<100).map(attribute), "initial capacity \(initial)")
-            storage.destroy()
-            XCTAssertEqual(storage.count, 0)
         }
     }
 
@@ -29,7 +27,6 @@ final class AttributeStorageTests: XCTestCase {
         XCTAssertEqual(storage.array, [])
         storage.append(attribute(9))
         XCTAssertEqual(storage.array, [attribute(9)])
-        storage.destroy()
     }
 
     func testARecordReleasesEveryValueItHeldExactlyOnce() {
