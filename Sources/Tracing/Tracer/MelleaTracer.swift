@@ -122,7 +122,13 @@ public final class MelleaSpan: Tracing.Span {
         let time = instant().nanosecondsSinceEpoch
         lock.withLock { attributes in
             guard let builder, !builder.hasEnded else { return }
-            for attribute in Attribute.converting(attributes) { builder.setAttribute(attribute.key, attribute.value) }
+            // The dictionary's keys are unique: onto a span with no attributes yet they go as they
+            // come, with no search for an earlier one of the same key and no intermediate array.
+            let fresh = builder.record.attributeStorage.count == 0
+            attributes.forEach { key, value in
+                guard let converted = AttributeValue(value) else { return }
+                if fresh { builder.appendAttribute(key, converted) } else { builder.setAttribute(key, converted) }
+            }
             builder.end(at: time)
         }
     }
