@@ -6,15 +6,8 @@ import XCTest
 /// Attributes set through swift-distributed-tracing's `Span` reach the record when the span ends:
 /// every supported kind converted, the last value of a key kept, kinds OTLP cannot carry left out.
 final class MelleaSpanAttributeTests: XCTestCase {
-    private final class Collector: SpanProcessor, @unchecked Sendable {
-        let spans = Locked<[SpanRecord]>([])
-        func onEnd(_ span: SpanRecord) { spans.withLock { $0.append(span) } }
-        func forceFlush(timeout: Duration) -> Bool { true }
-        func shutdown(timeout: Duration) -> Bool { true }
-    }
-
     func testEveryAttributeKindArrivesOnceWithItsLastValue() throws {
-        let collector = Collector()
+        let collector = CollectingProcessor()
         let tracer = MelleaTracer(core: TracerCore(processor: collector))
         let span = tracer.startSpan("chat m", context: InstrumentationContext.topLevel, ofKind: .client)
         span.updateAttributes { attributes in

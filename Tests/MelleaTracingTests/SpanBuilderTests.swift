@@ -4,15 +4,8 @@ import XCTest
 
 /// The fast span API: limits, and a record that never changes once the span has ended.
 final class SpanBuilderTests: XCTestCase {
-    private final class Collector: SpanProcessor, @unchecked Sendable {
-        let spans = Locked<[SpanRecord]>([])
-        func onEnd(_ span: SpanRecord) { spans.withLock { $0.append(span) } }
-        func forceFlush(timeout: Duration) -> Bool { true }
-        func shutdown(timeout: Duration) -> Bool { true }
-    }
-
     func testNothingChangesAfterEnd() throws {
-        let collector = Collector()
+        let collector = CollectingProcessor()
         let core = TracerCore(processor: collector)
         let span = core.startSpan("chat", kind: .client, parent: nil, at: 7)
         span.setAttribute("a", .int(1))
@@ -40,7 +33,7 @@ final class SpanBuilderTests: XCTestCase {
     }
 
     func testLimitsDropAndCountAttributesEventsAndLinks() throws {
-        let collector = Collector()
+        let collector = CollectingProcessor()
         var limits = SpanLimits()
         limits.attributeCount = 2
         limits.eventCount = 1

@@ -47,3 +47,11 @@ extension SpanRecord {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
 }
+
+/// Keeps every ended span, for tests that read records directly.
+final class CollectingProcessor: SpanProcessor, @unchecked Sendable {
+    let spans = Locked<[SpanRecord]>([])
+    func onEnd(_ span: SpanRecord) { spans.withLock { $0.append(span) } }
+    func forceFlush(timeout: Duration) -> Bool { true }
+    func shutdown(timeout: Duration) -> Bool { true }
+}
