@@ -171,12 +171,42 @@ receiver?.stop()
 
 // W0 (diagnostic, not in WORKLOAD.md): the producer path alone, into a processor that drops
 // everything at once — the floor under W1 on this machine.
-if options.only == "W0" {
-    final class DiscardingProcessor: SpanProcessor {
-        func onEnd(_ span: SpanRecord) {}
-        func forceFlush(timeout: Duration) -> Bool { true }
-        func shutdown(timeout: Duration) -> Bool { true }
+final class DiscardingProcessor: SpanProcessor {
+    func onEnd(_ span: SpanRecord) {}
+    func forceFlush(timeout: Duration) -> Bool { true }
+    func shutdown(timeout: Duration) -> Bool { true }
+}
+
+// W0-4 (diagnostic): W2's four producers into a processor that drops everything at once, and into
+// a batch processor whose queue holds everything and which never exports: what producing costs
+// when four threads share one tracer, without and with the queue and the memory the spans keep.
+if options.only == "W0-4" {
+    final class SilentExporter: SpanExporter {
+        func export(_ spans: [SpanRecord]) async -> ExportResult { ExportResult(exported: spans.count) }
+        func forceFlush(timeout: Duration) async {}
+        func shutdown(timeout: Duration) async {}
     }
+    for queued in [false, true] {
+        var configuration = BatchSpanProcessorConfiguration()
+        configuration.maxQueueSize = options.spans
+        configuration.scheduleDelay = .seconds(3600)
+        configuration.maxExportBatchSize = options.spans
+        let processor: any SpanProcessor = queued
+            ? BatchSpanProcessor(exporter: SilentExporter(), configuration: configuration) : DiscardingProcessor()
+        let core = TracerCore(processor: processor)
+        let parent = workload.parent(core)
+        let start = ContinuousClock.now
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            let perThread = options.spans / 4
+            for i in 0..<perThread { workload.chatSpan(thread * perThread + i, core: core, parent: parent) }
+        }
+        let elapsed = ContinuousClock.now - start
+        print("W0-4 \(queued ? "queued" : "dropped") ns_per_span=\(elapsed.nanoseconds / Int64(options.spans)) (wall, 4 threads)")
+        _ = processor.shutdown(timeout: .seconds(60))
+    }
+}
+
+if options.only == "W0" {
     let core = TracerCore(processor: DiscardingProcessor())
     let parent = workload.parent(core)
     var runs: [Double] = []

@@ -14,9 +14,13 @@ import Darwin
 /// the block has exactly one owner.
 @usableFromInline package struct AttributeStorage: ~Copyable {
     @usableFromInline var base: UnsafeMutablePointer<Attribute>?
+    // 32-bit counts: a span's record is smaller by 8 bytes, a smaller malloc size class.
+    @usableFromInline var storedCount: UInt32 = 0
+    @usableFromInline var capacity: UInt32 = 0
+
     /// Number of attributes stored.
-    @usableFromInline package internal(set) var count = 0
-    @usableFromInline var capacity = 0
+    @inlinable
+    package var count: Int { Int(storedCount) }
 
     /// Empty storage that allocates room for `capacity` attributes at once (none when 0).
     package init(capacity: Int) {
@@ -31,9 +35,9 @@ import Darwin
 
     @inlinable @inline(__always)
     package mutating func append(_ attribute: consuming Attribute) {
-        if count == capacity { grow(to: Swift.max(4, capacity * 2)) }
-        (base.unsafelyUnwrapped + count).initialize(to: attribute)
-        count &+= 1
+        if storedCount == capacity { grow(to: Swift.max(4, Int(capacity) * 2)) }
+        (base.unsafelyUnwrapped + Int(storedCount)).initialize(to: attribute)
+        storedCount &+= 1
     }
 
     /// The attribute at `index` (which must be below ``count``); setting it replaces it in place.
@@ -56,7 +60,7 @@ import Darwin
     /// Removes every attribute, keeping the block.
     package mutating func removeAll() {
         deinitializeAll()
-        count = 0
+        storedCount = 0
     }
 
     /// Calls `body` with the attributes, in the order they were set.
@@ -91,6 +95,6 @@ import Darwin
             free(base)
         }
         base = block
-        capacity = newCapacity
+        capacity = UInt32(newCapacity)
     }
 }

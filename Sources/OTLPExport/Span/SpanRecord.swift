@@ -86,26 +86,21 @@ public struct InstrumentationScope: Sendable, Hashable {
 /// A reference type so that the batch processor's queue moves one pointer per span, and so that
 /// a span costs one allocation for its data (plus its attribute storage), not a builder and a copy.
 public final class SpanRecord: @unchecked Sendable {
+    // Stored properties in falling order of alignment, the one-byte ones last: no padding between.
     /// The trace the span belongs to.
     public let traceID: TraceID
     /// The span's own id.
     public let spanID: SpanID
     /// The parent span, or ``SpanID/invalid`` for a root span.
     public let parentSpanID: SpanID
-    /// W3C trace flags (bit 0: sampled).
-    public let traceFlags: UInt8
-    /// W3C `tracestate` header value.
-    public let traceState: String
-    /// Whether the parent span lives in another process (sets the OTLP span flags bits).
-    public let parentIsRemote: Bool?
-    /// Span name.
-    @exclusivity(unchecked) public package(set) var name: String
-    /// Span kind.
-    public let kind: SpanKind
     /// Start, in nanoseconds since the Unix epoch.
     public let startTimeUnixNano: UInt64
     /// End, in nanoseconds since the Unix epoch.
     @exclusivity(unchecked) public package(set) var endTimeUnixNano: UInt64
+    /// W3C `tracestate` header value.
+    public let traceState: String
+    /// Span name.
+    @exclusivity(unchecked) public package(set) var name: String
     /// Span attributes, in the order they were set (a copy; see ``withAttributes(_:)``).
     public var attributes: [Attribute] { attributeStorage.array }
     /// The attributes, stored in one block the record owns.
@@ -116,16 +111,22 @@ public final class SpanRecord: @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline package var eventList: SpanEventList
     /// Span links.
     @exclusivity(unchecked) public package(set) var links: [SpanLink]
-    /// Final status.
-    @exclusivity(unchecked) public package(set) var status: SpanStatus
     /// The library that produced the span.
     public let scope: InstrumentationScope
+    /// Final status.
+    @exclusivity(unchecked) public package(set) var status: SpanStatus
     /// Attributes removed by the span limits.
     @exclusivity(unchecked) public package(set) var droppedAttributesCount: UInt32
     /// Events removed by the span limits.
     @exclusivity(unchecked) public package(set) var droppedEventsCount: UInt32
     /// Links removed by the span limits.
     @exclusivity(unchecked) public package(set) var droppedLinksCount: UInt32
+    /// W3C trace flags (bit 0: sampled).
+    public let traceFlags: UInt8
+    /// Whether the parent span lives in another process (sets the OTLP span flags bits).
+    public let parentIsRemote: Bool?
+    /// Span kind.
+    public let kind: SpanKind
     /// Whether the span has ended (always true for records made with the public initializer).
     @exclusivity(unchecked) public package(set) var hasEnded: Bool
 
