@@ -17,7 +17,7 @@ func runReceiver(_ arguments: ArraySlice<String>) -> Never {
         FileHandle.standardError.write(Data("mellea-trace receive: \(error)\n".utf8))
         exit(1)
     }
-    FileHandle.standardOutput.write(Data("LISTENING \(receiver.port)\n".utf8))
+    ReceiverHandshake.announce(port: receiver.port)
     signal(SIGINT, SIG_IGN)
     signal(SIGTERM, SIG_IGN)
     let stop = DispatchSemaphore(value: 0)

@@ -40,16 +40,9 @@ final class BenchReceiver {
         let stdout = Pipe()
         process.standardOutput = stdout
         try process.run()
-        var line = Data()
-        while true {
-            let byte = stdout.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst(10)) else {
+        guard let port = ReceiverHandshake.port(from: stdout.fileHandleForReading, timeout: 30) else {
             process.terminate()
-            throw BenchError("the receiver did not start: '\(text)'")
+            throw BenchError("the receiver did not announce its port within 30 s")
         }
         self.port = port
     }
@@ -99,7 +92,7 @@ func serveReceiver(decoder: OTLPCountingReceiver.Decoder, reportPath: String) ->
         rename(temporary, reportPath)
     }
     writeReport()
-    FileHandle.standardOutput.write(Data("LISTENING \(receiver.port)\n".utf8))
+    ReceiverHandshake.announce(port: receiver.port)
     signal(SIGTERM, SIG_IGN)
     let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
     terminate.setEventHandler {

@@ -66,8 +66,8 @@ final class ReceiveCommandTests: XCTestCase {
         process.standardOutput = output
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        let text = Receiver.readLine(output.fileHandleForReading, timeout: 20) ?? ""
-        let port = try XCTUnwrap(Int(text.dropFirst("LISTENING ".count)), "first line was '\(text)'")
+        let port = try XCTUnwrap(ReceiverHandshake.port(from: output.fileHandleForReading, timeout: 20),
+                                 "mellea-trace receive did not announce its port")
         var configuration = OTLPExporterConfiguration()
         configuration.endpoint = OTLPEndpoint(target: "127.0.0.1:\(port)", usesTLS: false)
         let exporter = try OTLPTraceExporter(configuration: configuration, resource: Resource(attributes: []),

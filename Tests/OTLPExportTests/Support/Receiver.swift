@@ -1,4 +1,5 @@
 import Foundation
+import OTLPExport
 import XCTest
 
 /// The repository root, found from this file's path.
@@ -39,9 +40,7 @@ final class Receiver {
         process.standardOutput = stdout
         process.standardError = FileHandle.standardError
         try process.run()
-        guard let line = Self.readLine(stdout.fileHandleForReading, timeout: 20),
-              line.hasPrefix("LISTENING "), let bound = Int(line.dropFirst("LISTENING ".count))
-        else {
+        guard let bound = ReceiverHandshake.port(from: stdout.fileHandleForReading, timeout: 20) else {
             process.terminate()
             throw ReceiverError("the receiver did not report its port (arguments: \(arguments))")
         }
@@ -101,31 +100,6 @@ final class Receiver {
         process.waitUntilExit()
     }
 
-    /// The first line a child process writes, or nil if none comes within `timeout` seconds.
-    static func readLine(_ handle: FileHandle, timeout: TimeInterval) -> String? {
-        let done = DispatchSemaphore(value: 0)
-        let box = LineBox()
-        Thread.detachNewThread {
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = handle.readData(ofLength: 1)
-                if chunk.isEmpty { break }
-                if chunk[0] == UInt8(ascii: "\n") { break }
-                bytes.append(chunk[0])
-            }
-            box.set(String(decoding: bytes, as: UTF8.self))
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + timeout) == .success else { return nil }
-        return box.get()
-    }
-}
-
-private final class LineBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: String?
-    func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
-    func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// A port on 127.0.0.1 with nothing listening (bound, then released).
