@@ -206,6 +206,16 @@ if options.only == "W0-4" {
     }
 }
 
+// W0-DT (diagnostic): W1-DT's loop (swift-distributed-tracing's API) into a processor that drops
+// every span: what the generic API costs on the producer alone.
+if options.only == "W0-DT" {
+    let tracer = MelleaTracer(core: TracerCore(processor: DiscardingProcessor()))
+    let parent = tracer.startSpan("action").context
+    let start = ContinuousClock.now
+    for i in 0..<options.spans { workload.chatSpanDT(i, tracer: tracer, parent: parent) }
+    print("W0-DT producer-only ns_per_span=\((ContinuousClock.now - start).nanoseconds / Int64(options.spans))")
+}
+
 if options.only == "W0" {
     let core = TracerCore(processor: DiscardingProcessor())
     let parent = workload.parent(core)

@@ -85,6 +85,17 @@ public final class MelleaSpan: Tracing.Span {
         set { lock.withLock { $0 = newValue } }
     }
 
+    /// Updates the attributes in place under one lock: the protocol extension's version copies the
+    /// dictionary out, mutates the copy (copying its storage) and writes it back, locking twice.
+    public func updateAttributes(_ update: (inout SpanAttributes) -> Void) {
+        lock.withLock { attributes in
+            // A batch of attributes onto an empty span: room for a typical span's at once, rather
+            // than a dictionary that regrows at 1, 2, 4 and 8 entries.
+            if attributes.isEmpty { attributes.reserveCapacity(16) }
+            update(&attributes)
+        }
+    }
+
     public func setStatus(_ status: Tracing.SpanStatus) {
         lock.withLock { _ in
             switch status.code {
