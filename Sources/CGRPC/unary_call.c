@@ -55,52 +55,62 @@ static pooled_buffer *remove_pooled(int index) {
     return buffer;
 }
 
+// Under pool_lock: the index of the smallest pooled buffer (the pool must not be empty).
+static int smallest_pooled(void) {
+    int smallest = 0;
+    for (int i = 1; i < pool_count; i++) {
+        if (pool[i]->capacity < pool[smallest]->capacity) smallest = i;
+    }
+    return smallest;
+}
+
+// Under pool_lock: whether a buffer of `capacity` could be pooled once the smallest one is gone.
+static int fits_after_evicting_smallest(size_t capacity) {
+    if (capacity > pool_bytes_limit) return 0;
+    if (pool_count < pool_slots && pool_bytes + capacity <= pool_bytes_limit) return 1;
+    return pool_count > 0 && pool[smallest_pooled()]->capacity < capacity
+        && pool_bytes - pool[smallest_pooled()]->capacity + capacity <= pool_bytes_limit;
+}
+
 static pooled_buffer *take_buffer(size_t length) {
+    // A little headroom, so that the next request, a few spans longer, fits too.
+    size_t capacity = length + length / 8;
     pooled_buffer *taken = NULL, *evicted = NULL;
     pthread_mutex_lock(&pool_lock);
-    int best = -1, smallest = -1;
+    int best = -1;
     for (int i = 0; i < pool_count; i++) {
-        size_t capacity = pool[i]->capacity;
-        if (capacity >= length && (best < 0 || capacity < pool[best]->capacity)) best = i;
-        if (smallest < 0 || capacity < pool[smallest]->capacity) smallest = i;
+        if (pool[i]->capacity >= length && (best < 0 || pool[i]->capacity < pool[best]->capacity)) best = i;
     }
     if (best >= 0) {
         taken = remove_pooled(best);
-    } else if (smallest >= 0) {
-        // Nothing fits: the smallest buffer makes room for the larger one this request will return.
-        evicted = remove_pooled(smallest);
+    } else if (pool_count > 0 && (pool_count == pool_slots || pool_bytes + capacity > pool_bytes_limit)
+               && fits_after_evicting_smallest(capacity)) {
+        // Nothing fits and the pool is full: its smallest buffer makes room for the larger one
+        // this request will return.
+        evicted = remove_pooled(smallest_pooled());
     }
     pthread_mutex_unlock(&pool_lock);
     free(evicted);
     if (taken != NULL) return taken;
-    // A little headroom, so that the next request, a few spans longer, fits too.
-    size_t capacity = length + length / 8;
     pooled_buffer *buffer = malloc(sizeof(pooled_buffer) + capacity);
     if (buffer != NULL) buffer->capacity = capacity;
     return buffer;
 }
 
-// Called by gRPC when the last reference to a payload's slice goes.
+// Called by gRPC when the last reference to a payload's slice goes: kept if the pool has room,
+// or instead of the pool's smallest buffer if it is larger.
 static void return_buffer(void *user_data) {
     pooled_buffer *buffer = user_data;
     pthread_mutex_lock(&pool_lock);
-    if (pool_count == pool_slots) {
-        // Full: keep the larger of this buffer and the pool's smallest.
-        int smallest = 0;
-        for (int i = 1; i < pool_count; i++) {
-            if (pool[i]->capacity < pool[smallest]->capacity) smallest = i;
-        }
-        if (pool[smallest]->capacity < buffer->capacity
-            && pool_bytes - pool[smallest]->capacity + buffer->capacity <= pool_bytes_limit) {
-            pooled_buffer *replaced = remove_pooled(smallest);
-            pool[pool_count++] = buffer;
-            pool_bytes += buffer->capacity;
-            buffer = replaced;
-        }
-    } else if (pool_bytes + buffer->capacity <= pool_bytes_limit) {
+    if (pool_count < pool_slots && pool_bytes + buffer->capacity <= pool_bytes_limit) {
         pool[pool_count++] = buffer;
         pool_bytes += buffer->capacity;
         buffer = NULL;
+    } else if (fits_after_evicting_smallest(buffer->capacity)) {
+        pooled_buffer *replaced = remove_pooled(smallest_pooled());
+        pool[pool_count++] = buffer;
+        pool_bytes += buffer->capacity;
+        buffer = replaced;
     }
     pthread_mutex_unlock(&pool_lock);
     free(buffer);

@@ -196,12 +196,12 @@ if options.only == "W0-4" {
         let core = TracerCore(processor: processor)
         let parent = workload.parent(core)
         let start = ContinuousClock.now
+        let perThread = options.spans / 4
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
-            let perThread = options.spans / 4
             for i in 0..<perThread { workload.chatSpan(thread * perThread + i, core: core, parent: parent) }
         }
         let elapsed = ContinuousClock.now - start
-        print("W0-4 \(queued ? "queued" : "dropped") ns_per_span=\(elapsed.nanoseconds / Int64(options.spans)) (wall, 4 threads)")
+        print("W0-4 \(queued ? "queued" : "dropped") ns_per_span=\(elapsed.nanoseconds / Int64(4 * perThread)) (wall, 4 threads)")
         _ = processor.shutdown(timeout: .seconds(60))
     }
 }

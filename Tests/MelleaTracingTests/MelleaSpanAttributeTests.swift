@@ -33,4 +33,34 @@ final class MelleaSpanAttributeTests: XCTestCase {
         XCTAssertEqual(byKey["ia"], .intArray([1, 2]))
         XCTAssertEqual(byKey["late"], .string("set outside updateAttributes"))
     }
+
+    func testAnUpdateMayUseTheSpanAndWhatItSetsMeanwhileWins() throws {
+        let collector = CollectingProcessor()
+        let tracer = MelleaTracer(core: TracerCore(processor: collector))
+        let span = tracer.startSpan("chat m", context: InstrumentationContext.topLevel, ofKind: .client)
+        span.attributes["kept"] = "from before"
+        span.updateAttributes { attributes in
+            attributes["name"] = span.operationName  // no deadlock: the lock is not held
+            attributes["both"] = "from the update"
+            span.attributes["both"] = "set on the span meanwhile"
+        }
+        span.end()
+        let record = try XCTUnwrap(collector.spans.withLock { $0 }.first)
+        let byKey = Dictionary(uniqueKeysWithValues: record.attributes.map { ($0.key, $0.value) })
+        XCTAssertEqual(byKey, ["kept": .string("from before"), "name": .string("chat m"),
+                               "both": .string("set on the span meanwhile")])
+    }
+
+    func testAttributesArriveThroughTheGenericSpanProtocolToo() throws {
+        let collector = CollectingProcessor()
+        let tracer = MelleaTracer(core: TracerCore(processor: collector))
+        let span: any Tracing.Span = tracer.startSpan("generic", context: InstrumentationContext.topLevel, ofKind: .internal)
+        span.updateAttributes { attributes in
+            attributes["s"] = "v"
+            attributes["i"] = 3
+        }
+        span.end()
+        let record = try XCTUnwrap(collector.spans.withLock { $0 }.first)
+        XCTAssertEqual(Set(record.attributes.map(\.key)), ["s", "i"])
+    }
 }

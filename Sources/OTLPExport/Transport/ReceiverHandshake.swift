@@ -18,7 +18,9 @@ package enum ReceiverHandshake {
         return Int(line.dropFirst(prefix.count))
     }
 
-    /// The first line on `handle` (without its newline), or `nil` after `timeout` seconds.
+    /// The first line on `handle` (without its newline), or `nil` after `timeout` seconds. On a
+    /// timeout the reading thread stays blocked until the child closes the pipe: every caller
+    /// terminates the child then.
     package static func firstLine(of handle: FileHandle, timeout: TimeInterval) -> String? {
         let done = DispatchSemaphore(value: 0)
         let line = Locked<String?>(nil)

@@ -85,14 +85,25 @@ public final class MelleaSpan: Tracing.Span {
         set { lock.withLock { $0 = newValue } }
     }
 
-    /// Updates the attributes in place under one lock: the protocol extension's version copies the
-    /// dictionary out, mutates the copy (copying its storage) and writes it back, locking twice.
+    /// Updates the attributes in one go. Used where the span's static type is `MelleaSpan`; code
+    /// that holds `any Span` gets the protocol extension's version, which copies the dictionary out,
+    /// mutates the copy (copying its storage) and writes it back.
+    ///
+    /// Here the dictionary is taken out of the span, updated without a copy and without the lock
+    /// held (so `update` may use the span), and put back; attributes set on the span while `update`
+    /// runs are kept and win over its own. Inside `update`, the span's `attributes` read as empty.
     public func updateAttributes(_ update: (inout SpanAttributes) -> Void) {
-        lock.withLock { attributes in
-            // A batch of attributes onto an empty span: room for a typical span's at once, rather
-            // than a dictionary that regrows at 1, 2, 4 and 8 entries.
-            if attributes.isEmpty { attributes.reserveCapacity(16) }
-            update(&attributes)
+        var attributes = lock.withLock { stored in
+            defer { stored = SpanAttributes() }
+            return stored
+        }
+        // A batch onto an empty, recorded span: room for a typical span's attributes at once,
+        // rather than a dictionary that regrows at 1, 2, 4 and 8 entries.
+        if attributes.isEmpty, builder?.isRecording == true { attributes.reserveCapacity(16) }
+        update(&attributes)
+        lock.withLock { stored in
+            attributes.merge(stored)
+            stored = attributes
         }
     }
 
@@ -135,6 +146,8 @@ public final class MelleaSpan: Tracing.Span {
             guard let builder, !builder.hasEnded else { return }
             // The dictionary's keys are unique: onto a span with no attributes yet they go as they
             // come, with no search for an earlier one of the same key and no intermediate array.
+            // (Only `end` gives this span's record attributes, so it is always fresh here; the
+            // other branch keeps that true should another path ever add some.)
             let fresh = builder.record.attributeStorage.count == 0
             attributes.forEach { key, value in
                 guard let converted = AttributeValue(value) else { return }

@@ -5,7 +5,6 @@ import XCTest
 /// The span clock must say what `clock_gettime(CLOCK_REALTIME)` says, on every thread, whether it
 /// reads the time-stamp counter or not.
 final class WallClockTests: XCTestCase {
-    /// Past the 10 ms calibration, with the counter in use wherever the kernel's clocksource is tsc.
     /// Past the first measurement of the rate (10 ms), and until the counter is in use: a loaded
     /// machine may preempt several readings in a row, each retried a millisecond later.
     private func calibrated() {
