@@ -8,8 +8,10 @@
 // rate but is never stepped. After 1 ms the thread takes a fresh anchor. A timestamp therefore
 // differs from clock_gettime(CLOCK_REALTIME) by at most the anchor's bracket (1 us) plus, over that
 // millisecond, the difference between the measured rate (an average since the baseline) and the
-// wall clock's current rate: nanoseconds with a steady NTP correction, up to 0.5 us while NTP slews
-// at its fastest. Like the wall clock, it is not monotonic: at a re-anchor a thread's next
+// wall clock's current rate: nanoseconds with a steady NTP correction, up to 0.5 us while ntpd
+// slews at its fastest (500 ppm); chrony, correcting a large offset, may slew at up to 8%, and
+// then up to that fraction of a millisecond (a rate that moves that much is caught at the next
+// measurement, which turns the counter off). Like the wall clock, it is not monotonic: at a re-anchor a thread's next
 // timestamp may fall that little below what the old anchor would have said. Span ends and event
 // times are clamped to the span's start.
 //
