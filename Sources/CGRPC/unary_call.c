@@ -32,10 +32,11 @@ struct cgrpc_payload {
 
 // Request buffers are recycled: a fresh one per request would be a fresh mapping of a few hundred
 // kilobytes (malloc maps blocks this large), each page zeroed by the kernel on first touch. At most
-// `pool_slots` buffers, `pool_bytes_limit` bytes in all, wait here for the next request; a request
+// `pool_slots` buffers, `pool_bytes_limit` bytes in all (a default request is ~300 KB; the memory
+// stays with the process), wait here for the next request; a request
 // takes the smallest that fits, and a pool whose buffers have all become too small is renewed.
 // A child forked while another thread held the pool's lock must not export (gRPC cannot either).
-enum { pool_slots = 8, pool_bytes_limit = 16 << 20 };
+enum { pool_slots = 8, pool_bytes_limit = 8 << 20 };
 
 typedef struct {
     size_t capacity;
