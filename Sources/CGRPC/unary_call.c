@@ -32,9 +32,9 @@ struct cgrpc_payload {
 
 // Request buffers are recycled: a fresh one per request would be a fresh mapping of a few hundred
 // kilobytes (malloc maps blocks this large), each page zeroed by the kernel on first touch. At most
-// `pool_slots` buffers, `pool_bytes_limit` bytes in all (a default request is ~300 KB; the memory
-// stays with the process), wait here for the next request; a request
-// takes the smallest that fits, and a pool whose buffers have all become too small is renewed.
+// `pool_slots` buffers, `pool_bytes_limit` bytes in all, wait here for the next request (a request
+// of the default 512 spans is ~300 KB; what the pool holds stays with the process). A request takes
+// the smallest buffer that fits, and a pool whose buffers have all become too small is renewed.
 // A child forked while another thread held the pool's lock must not export (gRPC cannot either).
 enum { pool_slots = 8, pool_bytes_limit = 8 << 20 };
 
