@@ -22,6 +22,11 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let counters = ProcessorCounters()
     private let wake = DispatchSemaphore(value: 0)
     private let wakePending = ManagedAtomic<Bool>(false)
+    /// `OTEL_BSP_SCHEDULE_DELAY` is 0: every span is exported as soon as it can be, so producers
+    /// wake an idle export thread for any span, not only for a full batch.
+    private let exportsAtOnce: Bool
+    /// Turns of the export loop (for tests: an idle processor must not poll).
+    let exportLoopTurns = ManagedAtomic<Int>(0)
     private let isShutDown = ManagedAtomic<Bool>(false)
     private let firstDropReported = ManagedAtomic<Bool>(false)
     private let lateSpans = ManagedAtomic<Int>(0)
@@ -65,6 +70,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         configuration.maxConcurrentExports = concurrency
         configuration.maxExportBatchSize = min(configuration.maxExportBatchSize, configuration.maxQueueSize)
         self.configuration = configuration
+        exportsAtOnce = configuration.scheduleDelay <= .zero
         self.exporter = exporter
         self.diagnostics = diagnostics
         queue = SpanQueue(capacity: configuration.maxQueueSize)
@@ -88,8 +94,9 @@ public final class BatchSpanProcessor: SpanProcessor {
             reportFirstDrop()
             return
         }
-        // Wake the exporter once per full batch, never per span.
-        if (position &+ 1 &- queue.totalPopped) >= configuration.maxExportBatchSize,
+        // Wake the exporter once per full batch (or, with no schedule delay, once per idle spell),
+        // never per span.
+        if exportsAtOnce || (position &+ 1 &- queue.totalPopped) >= configuration.maxExportBatchSize,
            !wakePending.load(ordering: .sequentiallyConsistent),
            !wakePending.exchange(true, ordering: .sequentiallyConsistent) {
             wake.signal()
@@ -190,6 +197,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     private func runExportLoop() {
         var nextScheduledExport = ContinuousClock.now + configuration.scheduleDelay
         while true {
+            exportLoopTurns.wrappingIncrement(ordering: .relaxed)
             let (shutdownDeadline, flushTarget) = control.withLock { state in
                 (state.shutdownDeadline, state.flushWaiters.map(\.target).min())
             }
@@ -227,6 +235,8 @@ public final class BatchSpanProcessor: SpanProcessor {
             wakePending.store(false, ordering: .sequentiallyConsistent)
             var pause = queue.count >= configuration.maxExportBatchSize
                 ? Duration.milliseconds(1) : max(nextScheduledExport - .now, .milliseconds(1))
+            // No schedule delay and nothing queued: the next span wakes this thread (see onEnd).
+            if exportsAtOnce && queue.count == 0 { pause = .seconds(1) }
             if !inFlight.isEmpty { pause = min(pause, Self.watchInterval) }
             _ = wake.wait(timeout: dispatchTime(after: pause))
         }

@@ -27,6 +27,25 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(exporter.exportedCount, 25)
     }
 
+    /// `OTEL_BSP_SCHEDULE_DELAY=0`: each span is exported at once, and an idle processor sleeps
+    /// until the next span instead of waking every millisecond to look.
+    func testWithNoScheduleDelayEverySpanGoesAtOnceAndAnIdleProcessorSleeps() {
+        let exporter = RecordingExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: processorConfiguration(delay: .zero, batch: 512),
+                                           diagnostics: RecordingDiagnostics().diagnostics)
+        processor.onEnd(tinySpan(0))
+        XCTAssertTrue(eventually(1) { exporter.exportedCount == 1 })
+        let turnsBefore = processor.exportLoopTurns.load(ordering: .relaxed)
+        Thread.sleep(forTimeInterval: 0.5)
+        let idleTurns = processor.exportLoopTurns.load(ordering: .relaxed) - turnsBefore
+        XCTAssertLessThan(idleTurns, 10, "the idle export thread woke \(idleTurns) times in 500 ms")
+        let start = ContinuousClock.now
+        processor.onEnd(tinySpan(1))
+        XCTAssertTrue(eventually(1) { exporter.exportedCount == 2 })
+        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(500), "a span after an idle spell waited for a timer")
+        processor.shutdown(timeout: .seconds(2))
+    }
+
     func testAFullQueueDropsCountsAndWarnsOnce() {
         let recorder = RecordingDiagnostics()
         let exporter = RecordingExporter(delay: .milliseconds(300))
