@@ -85,7 +85,7 @@ public struct SpanBuilder: @unchecked Sendable {
 
     /// Adds an event at `time` (now by default; never before the span's start, to which an
     /// earlier time is moved).
-    @inlinable
+    @inlinable @inline(__always)
     public func addEvent(_ name: String, attributes: [Attribute] = [], at time: UInt64? = nil) {
         guard record.acceptsChanges else { return }
         let time = max(time ?? WallClock.now(), record.startTimeUnixNano)
