@@ -56,21 +56,21 @@ static pooled_buffer *remove_pooled(int index) {
     return buffer;
 }
 
-// Under pool_lock: the index of the smallest pooled buffer (the pool must not be empty).
-static int smallest_pooled(void) {
+// Under pool_lock: whether a buffer of `capacity` fits beside the pooled ones.
+static int fits(size_t capacity) {
+    return pool_count < pool_slots && pool_bytes + capacity <= pool_bytes_limit;
+}
+
+// Under pool_lock: the index of the pool's smallest buffer if a buffer of `capacity` would fit
+// in its place and is larger, or -1.
+static int replaceable_by(size_t capacity) {
+    if (pool_count == 0) return -1;
     int smallest = 0;
     for (int i = 1; i < pool_count; i++) {
         if (pool[i]->capacity < pool[smallest]->capacity) smallest = i;
     }
-    return smallest;
-}
-
-// Under pool_lock: whether a buffer of `capacity` could be pooled once the smallest one is gone.
-static int fits_after_evicting_smallest(size_t capacity) {
-    if (capacity > pool_bytes_limit) return 0;
-    if (pool_count < pool_slots && pool_bytes + capacity <= pool_bytes_limit) return 1;
-    return pool_count > 0 && pool[smallest_pooled()]->capacity < capacity
-        && pool_bytes - pool[smallest_pooled()]->capacity + capacity <= pool_bytes_limit;
+    size_t small = pool[smallest]->capacity;
+    return small < capacity && pool_bytes - small + capacity <= pool_bytes_limit ? smallest : -1;
 }
 
 static pooled_buffer *take_buffer(size_t length) {
@@ -84,11 +84,11 @@ static pooled_buffer *take_buffer(size_t length) {
     }
     if (best >= 0) {
         taken = remove_pooled(best);
-    } else if (pool_count > 0 && (pool_count == pool_slots || pool_bytes + capacity > pool_bytes_limit)
-               && fits_after_evicting_smallest(capacity)) {
+    } else if (!fits(capacity)) {
         // Nothing fits and the pool is full: its smallest buffer makes room for the larger one
         // this request will return.
-        evicted = remove_pooled(smallest_pooled());
+        int smallest = replaceable_by(capacity);
+        if (smallest >= 0) evicted = remove_pooled(smallest);
     }
     pthread_mutex_unlock(&pool_lock);
     free(evicted);
@@ -103,12 +103,10 @@ static pooled_buffer *take_buffer(size_t length) {
 static void return_buffer(void *user_data) {
     pooled_buffer *buffer = user_data;
     pthread_mutex_lock(&pool_lock);
-    if (pool_count < pool_slots && pool_bytes + buffer->capacity <= pool_bytes_limit) {
-        pool[pool_count++] = buffer;
-        pool_bytes += buffer->capacity;
-        buffer = NULL;
-    } else if (fits_after_evicting_smallest(buffer->capacity)) {
-        pooled_buffer *replaced = remove_pooled(smallest_pooled());
+    int room = fits(buffer->capacity);
+    int smallest = room ? -1 : replaceable_by(buffer->capacity);
+    if (room || smallest >= 0) {
+        pooled_buffer *replaced = smallest >= 0 ? remove_pooled(smallest) : NULL;
         pool[pool_count++] = buffer;
         pool_bytes += buffer->capacity;
         buffer = replaced;

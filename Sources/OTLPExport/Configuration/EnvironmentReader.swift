@@ -89,11 +89,17 @@ extension Duration {
     /// Stands for "no limit" (the specification allows a huge value in place of infinity).
     public static let infinite = Duration.seconds(365 * 24 * 3600)
 
-    /// Whole milliseconds, rounded down (saturating).
-    var wholeMilliseconds: Int64 {
+    /// Whole milliseconds, rounded toward zero (saturating).
+    var wholeMilliseconds: Int64 { whole(perSecond: 1000) }
+
+    /// Whole nanoseconds, rounded toward zero (saturating).
+    var wholeNanoseconds: Int64 { whole(perSecond: 1_000_000_000) }
+
+    private func whole(perSecond units: Int64) -> Int64 {
         let (seconds, attoseconds) = components
-        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return seconds < 0 ? .min : .max }
-        return milliseconds + attoseconds / 1_000_000_000_000_000
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: units)
+        let (total, carry) = scaled.addingReportingOverflow(attoseconds / (1_000_000_000_000_000_000 / units))
+        if overflow || carry { return seconds < 0 ? .min : .max }
+        return total
     }
 }

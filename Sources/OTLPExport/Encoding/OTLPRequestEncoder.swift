@@ -62,15 +62,12 @@ public struct EncodedBatch: Sendable {
 /// Not thread-safe: use one encoder per thread.
 public final class OTLPRequestEncoder {
     private let messages = ProtobufCMessages()
-    private let maxRequestBytes: Int
-    private let resourceBytes: [UInt8]
     @exclusivity(unchecked) private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private let request: RequestAssembly
 
     /// Creates an encoder for spans of `resource`.
     public init(resource: Resource, maxRequestBytes: Int = 4 * 1024 * 1024) {
-        self.maxRequestBytes = maxRequestBytes
-        resourceBytes = Self.pack(messages.makeResource(resource))
+        let resourceBytes = Self.pack(messages.makeResource(resource))
         messages.reset()
         request = RequestAssembly(resource: resourceBytes, limit: maxRequestBytes)
     }
@@ -202,10 +199,10 @@ private final class RequestAssembly {
     }
 
     func finish() -> EncodedRequest {
-        let total = WireFormat.fieldLength(resourceSpansBody())
-        let payload = RequestPayload(count: total) { start in
+        let body = resourceSpansBody()
+        let payload = RequestPayload(count: WireFormat.fieldLength(body)) { start in
             var out = start
-            WireFormat.writeHeader(&out, field: 1, length: resourceSpansBody())  // request.resource_spans
+            WireFormat.writeHeader(&out, field: 1, length: body)                 // request.resource_spans
             WireFormat.writeField(&out, field: 1, resource[...])                  // resource_spans.resource
             for group in groups.indices {
                 WireFormat.writeHeader(&out, field: 2, length: scopeSpansBody(group))  // resource_spans.scope_spans

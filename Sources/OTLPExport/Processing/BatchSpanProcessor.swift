@@ -85,8 +85,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     @inline(__always)
     public func onEnd(_ span: SpanRecord) {
         guard !isShutDown.load(ordering: .relaxed) else {
-            lateSpans.wrappingIncrement(ordering: .relaxed)
-            counters.droppedAtShutdown.wrappingIncrement(ordering: .relaxed)
+            lateSpans.wrappingIncrement(ordering: .relaxed)  // reported as dropped at shutdown
             return
         }
         guard let position = queue.push(span) else {
@@ -117,7 +116,8 @@ public final class BatchSpanProcessor: SpanProcessor {
     public var statistics: ProcessorStatistics {
         var queued = queue.count
         let fullDrops = counters.droppedQueueFull.load(ordering: .relaxed)
-        var shutdownDrops = counters.droppedAtShutdown.load(ordering: .relaxed)
+        let late = lateSpans.load(ordering: .relaxed)
+        var shutdownDrops = counters.droppedAtShutdown.load(ordering: .relaxed) + late
         if exportThreadFinished.load(ordering: .acquiring) {
             // A span whose producer passed the shutdown check just before shutdown began can land
             // in the queue after the final drain: it will never be exported.
@@ -125,7 +125,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             queued = 0
         }
         return ProcessorStatistics(
-            produced: queue.totalPushed + fullDrops + lateSpans.load(ordering: .relaxed),
+            produced: queue.totalPushed + fullDrops + late,
             exported: counters.exported.load(ordering: .relaxed),
             rejected: counters.rejected.load(ordering: .relaxed),
             droppedQueueFull: fullDrops,
@@ -138,9 +138,9 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     // MARK: - Flush and shutdown
 
-    /// Spans handed to the exporter that did not get through (ended-after-shutdown spans aside):
-    /// a flush or a shutdown succeeded only if this did not grow meanwhile.
-    private var undelivered: Int { counters.undelivered - lateSpans.load(ordering: .relaxed) }
+    /// Spans handed to the exporter that did not get through (spans ended after shutdown are
+    /// counted apart, in `lateSpans`): a flush or a shutdown succeeded only if this did not grow.
+    private var undelivered: Int { counters.undelivered }
 
     /// Exports every span ended before the call; `true` only if all of them were delivered
     /// within `timeout` (conservatively: no export failed meanwhile).
@@ -376,11 +376,9 @@ public final class BatchSpanProcessor: SpanProcessor {
     }
 }
 
+/// The dispatch time `duration` from now (now for a negative one, saturating for a huge one).
 func dispatchTime(after duration: Duration) -> DispatchTime {
-    let (seconds, attoseconds) = duration.components
-    guard seconds >= 0 else { return .now() }
-    let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-    return .now() + .nanoseconds(overflow ? Int.max : Int(clamping: nanoseconds + attoseconds / 1_000_000_000))
+    .now() + .nanoseconds(Int(clamping: max(0, duration.wholeNanoseconds)))
 }
 
 /// Runs async work from a plain thread and waits for it at most `timeout`.

@@ -123,7 +123,7 @@ final class GRPCChannel: @unchecked Sendable {
         grpc_channel_destroy(channel)
         grpc_completion_queue_shutdown(queue)
         let deadline = ContinuousClock.now + timeout
-        var finished = poller.wait(timeout: .now() + .milliseconds(Int(timeout.wholeMilliseconds))) == .success
+        var finished = poller.wait(timeout: dispatchTime(after: timeout)) == .success
         // A call whose completion raced its start is finished by the starting thread: wait for it.
         while finished && state.withLock({ !$0.calls.isEmpty }) {
             if ContinuousClock.now >= deadline { finished = false; break }

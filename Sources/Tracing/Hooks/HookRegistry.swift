@@ -105,10 +105,12 @@ public final class HookRegistry: Sendable {
         guard isListening(P.hook) else { return }
         let hook = P.hook
         let sessionID = payload.sessionID
-        let selected = snapshot.load(ordering: .acquiring).byHook[hook.rawValue].filter {
-            $0.sessionID == nil || $0.sessionID == sessionID
+        // The hook's registrations, already in order; filtered as they are visited, not copied.
+        let registrations = snapshot.load(ordering: .acquiring).byHook[hook.rawValue]
+        func applies(_ registration: Registration, _ mode: PluginMode) -> Bool {
+            registration.plugin.mode == mode && (registration.sessionID == nil || registration.sessionID == sessionID)
         }
-        for registration in selected where registration.plugin.mode == .sequential {
+        for registration in registrations where applies(registration, .sequential) {
             do {
                 try P.deliver(&payload, to: registration.plugin)
             } catch let refusal as HookRefusal where hook.isOpening {
@@ -119,7 +121,7 @@ public final class HookRegistry: Sendable {
             }
         }
         let snapshotPayload = payload
-        for registration in selected where registration.plugin.mode == .fireAndForget {
+        for registration in registrations where applies(registration, .fireAndForget) {
             let plugin = registration.plugin
             // Observers run on their own serial queue, never on Swift's cooperative pool: one that
             // blocks delays only other observers, and its backlog is bounded.
