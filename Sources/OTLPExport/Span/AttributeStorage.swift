@@ -9,14 +9,21 @@ import Darwin
 /// An `Array` would check for a second owner on every append, ask `malloc` for the block's usable
 /// size when it is created, and destroy its elements through the generic value witness when it
 /// goes. A record never shares its attributes, so this storage does none of that: appends store in
-/// place, the block doubles when full, and its `deinit` destroys the elements one by one (not
-/// through the generic array destroy). Readers get a buffer view or a copied array. Not copyable:
-/// the block has exactly one owner.
+/// place, the block doubles when full, and its `deinit` destroys only the attributes that hold a
+/// reference (most keys and many values are literals, small strings or numbers, whose destruction
+/// releases nothing). Readers get a buffer view or a copied array. Not copyable: the block has
+/// exactly one owner. Holds at most ``maximumCount`` attributes.
 @usableFromInline package struct AttributeStorage: ~Copyable {
     @usableFromInline var base: UnsafeMutablePointer<Attribute>?
-    // 32-bit counts: a span's record is smaller by 8 bytes, a smaller malloc size class.
-    @usableFromInline var storedCount: UInt32 = 0
-    @usableFromInline var capacity: UInt32 = 0
+    // 16-bit counts and a 32-bit mask: the storage stays 16 bytes, and the record in its size class.
+    @usableFromInline var storedCount: UInt16 = 0
+    @usableFromInline var capacity: UInt16 = 0
+    /// Bit `i` set: attribute `i` holds a reference, destroying it releases something. Attributes
+    /// from index 32 on are always destroyed.
+    @usableFromInline var referenceMask: UInt32 = 0
+
+    /// The most attributes the storage holds.
+    @inlinable package static var maximumCount: Int { Int(UInt16.max) }
 
     /// Number of attributes stored.
     @inlinable
@@ -24,19 +31,30 @@ import Darwin
 
     /// Empty storage that allocates room for `capacity` attributes at once (none when 0).
     package init(capacity: Int) {
-        if capacity > 0 { grow(to: capacity) }
+        if capacity > 0 { grow(to: Swift.min(capacity, Self.maximumCount)) }
     }
 
-    /// Storage holding a copy of `attributes`.
+    /// Storage holding a copy of the first ``maximumCount`` of `attributes`.
     package init(copying attributes: [Attribute]) {
         self.init(capacity: attributes.count)
-        for attribute in attributes { append(attribute) }
+        for attribute in attributes.prefix(Self.maximumCount) { append(attribute) }
     }
 
     @inlinable @inline(__always)
     package mutating func append(_ attribute: consuming Attribute) {
-        if storedCount == capacity { grow(to: Swift.max(4, Int(capacity) * 2)) }
-        (base.unsafelyUnwrapped + Int(storedCount)).initialize(to: attribute)
+        append(attribute.key, attribute.value)
+    }
+
+    /// Appends the attribute `key`, `value`. The parameters are classified before they become an
+    /// `Attribute`: reading the value back out of one would copy it (a retain and a release).
+    @inlinable @inline(__always)
+    package mutating func append(_ key: consuming String, _ value: consuming AttributeValue) {
+        if storedCount == capacity { grow(to: Swift.min(Swift.max(4, Int(capacity) * 2), Self.maximumCount)) }
+        let index = Int(storedCount)
+        if index < 32 && (!key.isExemptFromReferenceCounting || value.holdsReference) {
+            referenceMask |= 1 << UInt32(index)
+        }
+        (base.unsafelyUnwrapped + index).initialize(to: Attribute(key, value))
         storedCount &+= 1
     }
 
@@ -48,6 +66,10 @@ import Darwin
         }
         set {
             precondition(index >= 0 && index < count, "attribute index out of range")
+            if index < 32 {
+                let bit: UInt32 = 1 << UInt32(index)
+                referenceMask = newValue.holdsReference ? referenceMask | bit : referenceMask & ~bit
+            }
             base.unsafelyUnwrapped[index] = newValue
         }
     }
@@ -61,6 +83,7 @@ import Darwin
     package mutating func removeAll() {
         deinitializeAll()
         storedCount = 0
+        referenceMask = 0
     }
 
     /// Calls `body` with the attributes, in the order they were set.
@@ -77,15 +100,21 @@ import Darwin
         free(base)
     }
 
-    /// One element at a time: `deinitialize(count:)` over many would go through the runtime's
-    /// generic array destroy and the type's value witness, twice as many instructions.
+    /// Only the attributes that hold a reference, one at a time: `deinitialize(count:)` over many
+    /// would go through the runtime's generic array destroy, twice as many instructions.
     private func deinitializeAll() {
         guard let base else { return }
-        for index in 0..<count { (base + index).deinitialize(count: 1) }
+        var holders = referenceMask
+        while holders != 0 {
+            (base + holders.trailingZeroBitCount).deinitialize(count: 1)
+            holders &= holders &- 1
+        }
+        for index in Swift.min(32, count)..<count { (base + index).deinitialize(count: 1) }
     }
 
     /// `malloc`, not `allocate(capacity:)`, which costs a `posix_memalign` here.
     @usableFromInline mutating func grow(to newCapacity: Int) {
+        precondition(newCapacity <= Self.maximumCount && newCapacity > count, "attribute storage cannot grow to \(newCapacity)")
         guard let raw = malloc(newCapacity * MemoryLayout<Attribute>.stride) else {
             fatalError("out of memory for \(newCapacity) span attributes")
         }
@@ -95,6 +124,39 @@ import Darwin
             free(base)
         }
         base = block
-        capacity = UInt32(newCapacity)
+        capacity = UInt16(newCapacity)
+    }
+}
+
+extension Attribute {
+    /// Whether destroying the attribute releases anything: not when its key and value are literals,
+    /// strings of up to 15 bytes, numbers or booleans.
+    @inlinable
+    var holdsReference: Bool { !key.isExemptFromReferenceCounting || value.holdsReference }
+}
+
+extension AttributeValue {
+    /// Whether destroying the value releases anything (arrays are assumed to).
+    @inlinable
+    var holdsReference: Bool {
+        switch self {
+        case .bool, .int, .double: false
+        case .string(let string): !string.isExemptFromReferenceCounting
+        case .stringArray, .boolArray, .intArray, .doubleArray, .bytes: true
+        }
+    }
+}
+
+extension String {
+    /// Whether the string's storage is exempt from reference counting, so that destroying it
+    /// releases nothing: a string of up to 15 UTF-8 bytes stored inline, or a literal.
+    ///
+    /// Reads the top bit of the string's second word, `isImmortal` in the standard library's
+    /// `_StringObject` (part of the ABI that inlined client code relies on, so it cannot change).
+    /// Answers `false` on platforms where strings have another size: every string is then released.
+    @inlinable
+    var isExemptFromReferenceCounting: Bool {
+        guard MemoryLayout<String>.size == 16 else { return false }
+        return unsafeBitCast(self, to: (UInt64, UInt64).self).1 >> 63 == 1
     }
 }

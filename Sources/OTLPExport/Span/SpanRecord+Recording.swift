@@ -12,12 +12,12 @@ extension SpanRecord {
     package var acceptsChanges: Bool { traceFlags & 1 != 0 && !hasEnded }
 
     /// Appends an attribute without looking for an earlier one with the same key, or counts it as
-    /// dropped when `limit` attributes are already set.
+    /// dropped when `limit` attributes (or the storage's maximum, 65,535) are already set.
     @inlinable @inline(__always)
     package func appendAttribute(_ key: consuming String, _ value: consuming AttributeValue, limit: Int) {
         guard acceptsChanges else { return }
-        if attributeStorage.count < limit {
-            attributeStorage.append(Attribute(key, value))
+        if attributeStorage.count < Swift.min(limit, AttributeStorage.maximumCount) {
+            attributeStorage.append(key, value)
         } else {
             countDroppedAttribute()
         }

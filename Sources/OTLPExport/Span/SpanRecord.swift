@@ -130,7 +130,8 @@ public final class SpanRecord: @unchecked Sendable {
     /// Whether the span has ended (always true for records made with the public initializer).
     @exclusivity(unchecked) public package(set) var hasEnded: Bool
 
-    /// Creates a finished span record.
+    /// Creates a finished span record. A record holds at most 65,535 attributes: any beyond are
+    /// added to `droppedAttributesCount`.
     public convenience init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID = .invalid,
                             traceFlags: UInt8 = 1, traceState: String = "", parentIsRemote: Bool? = nil,
                             name: String, kind: SpanKind = .internal,
@@ -147,7 +148,8 @@ public final class SpanRecord: @unchecked Sendable {
         eventList = SpanEventList(events)
         self.links = links
         self.status = status
-        self.droppedAttributesCount = droppedAttributesCount
+        let beyondStorage = attributes.count - attributeStorage.count
+        self.droppedAttributesCount = droppedAttributesCount &+ UInt32(clamping: beyondStorage)
         self.droppedEventsCount = droppedEventsCount
         self.droppedLinksCount = droppedLinksCount
         hasEnded = true

@@ -53,6 +53,49 @@ final class AttributeStorageTests: XCTestCase {
         XCTAssertEqual(names, ["uno", "two"])
     }
 
+    func testOnlyInlineAndLiteralStringsCountAsExemptFromReferenceCounting() {
+        let heap = String(repeating: "x", count: 40) + "y"
+        XCTAssertTrue("gen_ai.conversation.id, a literal longer than fifteen bytes".isExemptFromReferenceCounting)
+        XCTAssertTrue("chatcmpl-\(Int.random(in: 0..<999))".isExemptFromReferenceCounting, "inline")
+        XCTAssertTrue("".isExemptFromReferenceCounting)
+        XCTAssertFalse(heap.isExemptFromReferenceCounting)
+        XCTAssertFalse(String(heap.dropFirst()).isExemptFromReferenceCounting)
+        XCTAssertTrue(Attribute(heap, .int(1)).holdsReference, "a heap key holds a reference")
+        XCTAssertFalse(Attribute("k", .double(1)).holdsReference)
+        XCTAssertTrue(Attribute("k", .string(heap)).holdsReference)
+        XCTAssertTrue(Attribute("k", .stringArray(["stop"])).holdsReference)
+    }
+
+    func testReleasesWhatItHoldsInEveryPositionAndAfterReplacement() {
+        var payload = [UInt8](repeating: 7, count: 64)
+        var names = ["one", "two"]
+        do {
+            var storage = AttributeStorage(capacity: 2)
+            for index in 0..<40 {  // past the 32 positions the mask covers
+                switch index % 3 {
+                case 0: storage.append(Attribute("k\(index)", .int(Int64(index))))
+                case 1: storage.append(Attribute("k", .bytes(payload)))
+                default: storage.append(Attribute("k", .stringArray(names)))
+                }
+            }
+            storage[0] = Attribute("k", .bytes(payload))  // nothing to release -> holds a reference
+            storage[1] = Attribute("k", .int(0))          // holds a reference -> nothing to release
+            storage[33] = Attribute("k", .int(0))
+            XCTAssertEqual(storage.count, 40)
+        }
+        XCTAssertTrue(isKnownUniquelyReferencedArray(&payload), "every copy of the bytes was released")
+        XCTAssertTrue(isKnownUniquelyReferencedArray(&names), "every copy of the names was released")
+    }
+
+    func testAPublicRecordCountsAttributesBeyondTheStorageAsDropped() {
+        let many = (0..<(AttributeStorage.maximumCount + 5)).map { Attribute("k", .int(Int64($0))) }
+        let record = SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), name: "s", startTimeUnixNano: 1,
+                                endTimeUnixNano: 2, attributes: many, scope: InstrumentationScope(name: "t"),
+                                droppedAttributesCount: 2)
+        XCTAssertEqual(record.attributes.count, AttributeStorage.maximumCount)
+        XCTAssertEqual(record.droppedAttributesCount, 7)
+    }
+
     func testTheDroppedCountTakesOverAtTheLimit() {
         let record = SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), parentSpanID: .invalid,
                                 traceFlags: 1, traceState: "", parentIsRemote: nil, name: "s", kind: .internal,
