@@ -78,6 +78,9 @@ if let given = options.endpoint {
     endpoint = "http://127.0.0.1:\(receiver!.port)"
 }
 let workload = ChatSpanWorkload()
+for index in [0, 7, 9, 10, 99, 100, 123_456, 999_999, 1_000_000, Int.max] {
+    precondition(responseID(index) == "chatcmpl-\(index)", "responseID(\(index)) is wrong")
+}
 
 @MainActor func pipeline(_ variables: [String: String]) -> BatchSpanProcessor {
     let env = EnvironmentReader(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint].merging(variables) { $1 })
