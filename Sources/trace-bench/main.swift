@@ -253,10 +253,10 @@ if options.only == "ENCODE" {
     for i in 0..<512 { workload.chatSpan(i, core: core, parent: parent) }
     let batch = Array(collector.spans.suffix(512))
     let encoder = OTLPRequestEncoder(resource: Resource(attributes: [Attribute("service.name", "bench")]))
-    // The best of 10 rounds: this shared machine's noise only ever adds time.
+    // The best of --runs rounds: this shared machine's noise only ever adds time.
     var best = Double.infinity
     var bytes = 0
-    for _ in 0..<10 {
+    for _ in 0..<options.runs {
         let start = ContinuousClock.now
         for _ in 0..<200 { bytes = encoder.encode(batch).requests.reduce(0) { $0 + $1.payload.count } }
         best = min(best, Double((ContinuousClock.now - start).nanoseconds) / Double(200 * 512))

@@ -53,16 +53,21 @@ public struct EncodedBatch: Sendable {
 /// Encodes spans into OTLP `ExportTraceServiceRequest`s with protobuf-c.
 ///
 /// Spans are grouped by instrumentation scope under one resource; a batch is split so that no
-/// request exceeds `maxRequestBytes` before compression. Each span's message is built in an arena
-/// and packed by protobuf-c once, straight into a buffer of the size bound counted while building
-/// it (``ProtobufCMessages/spanSizeBound``); the resource is
-/// packed once per encoder. The wrapper messages (request, resource spans, scope spans) are
-/// length-delimited headers written here, in the field order protobuf-c uses, so the bytes equal
-/// packing the whole tree — without protobuf-c sizing every span once per nesting level.
-/// Not thread-safe: use one encoder per thread.
+/// request exceeds `maxRequestBytes` before compression. Each span is packed by protobuf-c in
+/// consecutive pieces (``ProtobufCMessages``): its head, each attribute, its tail, each straight
+/// into a buffer of the size bound counted while building it. An attribute whose key and value
+/// identify themselves (literals, short strings, numbers) is packed once and its bytes reused by
+/// later spans (``PackedAttributeCache``). The resource is packed once per encoder. The wrapper
+/// messages (request, resource spans, scope spans) are length-delimited headers written here, in
+/// the field order protobuf-c uses, so the bytes equal packing the whole tree — without protobuf-c
+/// sizing every span once per nesting level. Not thread-safe: use one encoder per thread.
 public final class OTLPRequestEncoder {
     private let messages = ProtobufCMessages()
-    @exclusivity(unchecked) private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    let attributeCache = PackedAttributeCache()  // internal for tests
+    /// The span being packed, and separately the attribute being packed (its length prefix goes
+    /// before it in `span`).
+    private let span = PackingBuffer()
+    private let attribute = PackingBuffer()
     private let request: RequestAssembly
 
     /// Creates an encoder for spans of `resource`.
@@ -71,8 +76,6 @@ public final class OTLPRequestEncoder {
         messages.reset()
         request = RequestAssembly(resource: resourceBytes, limit: maxRequestBytes)
     }
-
-    deinit { scratch.deallocate() }
 
     /// OTLP span flags: the W3C trace flags in bits 0–7, and bits 8–9 saying whether the parent
     /// is known to be remote.
@@ -116,18 +119,42 @@ public final class OTLPRequestEncoder {
     }
 
     /// The span's packed message, valid until the next call.
-    private func packSpan(_ span: SpanRecord) -> UnsafeRawBufferPointer {
-        let message = messages.makeSpan(span)
-        let bound = messages.spanSizeBound
-        if scratch.count < bound {
-            scratch.deallocate()
-            scratch = .allocate(byteCount: max(bound, 2 * scratch.count, 4096), alignment: 16)
+    private func packSpan(_ record: SpanRecord) -> UnsafeRawBufferPointer {
+        span.clear()
+        pack(messages.makeSpanHead(record), into: span)
+        record.withAttributes { attributes in
+            for index in attributes.indices { appendAttribute(attributes[index]) }
         }
-        let size = protobuf_c_message_pack(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self),
-                                           scratch.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        pack(messages.makeSpanTail(record), into: span)
         messages.reset()
-        precondition(size <= bound, "OTLP span of \(size) bytes exceeded its size bound \(bound)")
-        return UnsafeRawBufferPointer(rebasing: scratch[0..<size])
+        return span.bytes
+    }
+
+    /// Appends `value` as span field 9, from the cache or packed now (and cached if it can be).
+    private func appendAttribute(_ value: Attribute) {
+        let identity = PackedAttributeCache.Identity(value)
+        var packed: UnsafeRawBufferPointer
+        if let identity, let cached = attributeCache.lookup(identity) {
+            packed = cached
+        } else {
+            attribute.clear()
+            pack(messages.makeKeyValue(value), into: attribute)
+            packed = attribute.bytes
+            if let identity { attributeCache.store(identity, packed) }
+        }
+        span.reserve(11 + packed.count)
+        span.appendHeader(field: 9, length: packed.count)
+        span.append(packed)
+    }
+
+    /// Packs `message`, built last by `messages` (whose size bound holds for it), at the end of `buffer`.
+    private func pack<Message>(_ message: UnsafeMutablePointer<Message>, into buffer: PackingBuffer) {
+        let bound = messages.sizeBound
+        buffer.reserve(bound)
+        let size = protobuf_c_message_pack(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self),
+                                           buffer.end.assumingMemoryBound(to: UInt8.self))
+        precondition(size <= bound, "OTLP message of \(size) bytes exceeded its size bound \(bound)")
+        buffer.count += size
     }
 
     private static func pack<Message>(_ message: UnsafeMutablePointer<Message>) -> [UInt8] {
@@ -136,6 +163,47 @@ public final class OTLPRequestEncoder {
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = protobuf_c_message_pack(cMessage, buffer.baseAddress!)
         }
+    }
+}
+
+/// Bytes being packed, in one growing block kept from span to span.
+private final class PackingBuffer {
+    private var base = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
+    private var capacity = 4096
+    var count = 0
+
+    deinit { base.deallocate() }
+
+    /// Where the next byte goes.
+    var end: UnsafeMutableRawPointer { base + count }
+    /// The bytes so far, valid until the buffer next grows or is cleared.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    func clear() { count = 0 }
+
+    /// Makes room for `extra` more bytes.
+    func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        capacity = max(count + extra, 2 * capacity)
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        grown.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = grown
+    }
+
+    /// Writes the tag and length of a length-delimited field (room reserved by the caller).
+    func appendHeader(field: UInt8, length: Int) {
+        WireFormat.header(field: field, length: length) { byte in
+            base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+    }
+
+    /// Copies `bytes` (room reserved by the caller).
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress else { return }
+        (base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
     }
 }
 

@@ -1,11 +1,16 @@
 import CGRPC
 
-/// Builds the protobuf-c message structs of one span, scope or resource in a bump arena, ready for
-/// `protobuf_c_message_pack`. Strings are copied into the arena (protobuf-c wants them
+/// Builds the protobuf-c message structs of a span's parts, a scope or a resource in a bump arena,
+/// ready for `protobuf_c_message_pack`. Strings are copied into the arena (protobuf-c wants them
 /// NUL-terminated); nothing is allocated on the heap per attribute. Not thread-safe.
 ///
-/// While it builds a span it also adds up ``spanSizeBound``, from the very values it copies, so
-/// the span can be packed straight into a buffer of that size without protobuf-c sizing it first.
+/// A span is built in three parts that pack to consecutive pieces of its message: the head
+/// (fields 1–8: ids, trace state, name, kind, times), each attribute as a `KeyValue` (field 9),
+/// and the tail (fields 10–16: dropped counts, events, links, status, flags). protobuf-c writes
+/// fields in field-number order and leaves unset ones out, so the pieces joined equal the whole
+/// span packed at once. While it builds a part it adds up ``sizeBound`` from the very values it
+/// copies, so the part can be packed straight into a buffer of that size without protobuf-c
+/// sizing it first.
 final class ProtobufCMessages {
     typealias CSpan = Opentelemetry__Proto__Trace__V1__Span
     typealias CEvent = Opentelemetry__Proto__Trace__V1__Span__Event
@@ -20,11 +25,13 @@ final class ProtobufCMessages {
     /// Where every struct and string lives until ``reset()``.
     let arena = EncodingArena()
 
-    /// At least the bytes protobuf-c writes when packing the span last built by ``makeSpan(_:)``.
-    /// Every field is charged its worst case: a tag of at most 2 bytes (field numbers < 2048), a
-    /// length or varint of at most 10, plus its payload.
-    private(set) var spanSizeBound = 0
+    /// At least the bytes protobuf-c writes when packing the part last built by ``makeSpanHead(_:)``,
+    /// ``makeSpanTail(_:)`` or ``makeKeyValue(_:)``. Every field is charged its worst case: a tag of
+    /// at most 2 bytes (field numbers < 2048), a length or varint of at most 10, plus its payload.
+    private(set) var sizeBound = 0
     private static let field = 12
+    /// A boolean field: a tag of at most 2 bytes and a 1-byte value.
+    private static let boolField = 3
 
     /// Forgets every message built so far.
     func reset() { arena.reset() }
@@ -44,9 +51,9 @@ final class ProtobufCMessages {
         return message
     }
 
-    func makeSpan(_ span: SpanRecord) -> UnsafeMutablePointer<CSpan> {
-        // Ids, times, kind, flags, dropped counts, status header and code; strings and lists below.
-        spanSizeBound = 16 * Self.field + 16 + 8 + 8 + 8 + 8 + 4
+    /// Span fields 1–8: trace and span ids, trace state, parent id, name, kind, start and end times.
+    func makeSpanHead(_ span: SpanRecord) -> UnsafeMutablePointer<CSpan> {
+        sizeBound = 8 * Self.field + 16 + 8 + 8 + 8 + 8 + 4
         let message = arena.allocate(CSpan.self)
         opentelemetry__proto__trace__v1__span__init(message)
         let m = message
@@ -55,12 +62,28 @@ final class ProtobufCMessages {
         if span.parentSpanID.isValid { m.pointee.parent_span_id = makeSpanID(span.parentSpanID) }
         let traceState = span.traceState
         if !traceState.isEmpty { m.pointee.trace_state = text(traceState) }
-        m.pointee.flags = OTLPRequestEncoder.spanFlags(traceFlags: span.traceFlags, parentIsRemote: span.parentIsRemote)
         m.pointee.name = text(span.name)
         m.pointee.kind = Opentelemetry__Proto__Trace__V1__Span__SpanKind(rawValue: UInt32(span.kind.rawValue))
         m.pointee.start_time_unix_nano = span.startTimeUnixNano
         m.pointee.end_time_unix_nano = span.endTimeUnixNano
-        (m.pointee.n_attributes, m.pointee.attributes) = span.withAttributes { makeKeyValues($0) }
+        return message
+    }
+
+    /// One span attribute (span field 9) as a `KeyValue` message.
+    func makeKeyValue(_ attribute: Attribute) -> UnsafeMutablePointer<KeyValue> {
+        sizeBound = 0
+        let pair = arena.allocate(KeyValue.self)
+        fill(pair, with: attribute, value: arena.allocate(AnyValue.self))
+        return pair
+    }
+
+    /// Span fields 10–16: dropped counts, events, links, status and flags.
+    func makeSpanTail(_ span: SpanRecord) -> UnsafeMutablePointer<CSpan> {
+        sizeBound = 8 * Self.field + 4
+        let message = arena.allocate(CSpan.self)
+        opentelemetry__proto__trace__v1__span__init(message)
+        let m = message
+        m.pointee.flags = OTLPRequestEncoder.spanFlags(traceFlags: span.traceFlags, parentIsRemote: span.parentIsRemote)
         m.pointee.dropped_attributes_count = span.droppedAttributesCount
         m.pointee.dropped_events_count = span.droppedEventsCount
         m.pointee.dropped_links_count = span.droppedLinksCount
@@ -69,7 +92,7 @@ final class ProtobufCMessages {
             let list = arena.allocate(UnsafeMutablePointer<CEvent>?.self, count: eventList.count)
             let events = arena.allocate(CEvent.self, count: eventList.count)
             eventList.forEach { i, event in
-                spanSizeBound += 3 * Self.field + 8  // event field, time, dropped count
+                sizeBound += 3 * Self.field + 8  // event field, time, dropped count
                 let e = events + i
                 opentelemetry__proto__trace__v1__span__event__init(e)
                 e.pointee.time_unix_nano = event.timeUnixNano
@@ -86,7 +109,7 @@ final class ProtobufCMessages {
             let list = arena.allocate(UnsafeMutablePointer<CLink>?.self, count: spanLinks.count)
             let links = arena.allocate(CLink.self, count: spanLinks.count)
             for (i, link) in spanLinks.enumerated() {
-                spanSizeBound += 5 * Self.field + 16 + 8 + 4  // link field, ids, dropped count, flags
+                sizeBound += 5 * Self.field + 16 + 8 + 4  // link field, ids, dropped count, flags
                 let l = links + i
                 opentelemetry__proto__trace__v1__span__link__init(l)
                 l.pointee.trace_id = makeTraceID(link.traceID)
@@ -119,7 +142,7 @@ final class ProtobufCMessages {
     /// A NUL-terminated copy of `string` in the arena, charged to the size bound as a field.
     private func text(_ string: String) -> UnsafeMutablePointer<CChar> {
         let copy = arena.cString(string)
-        spanSizeBound += Self.field + copy.length
+        sizeBound += Self.field + copy.length
         return copy.pointer
     }
 
@@ -142,15 +165,19 @@ final class ProtobufCMessages {
         let pairs = arena.allocate(KeyValue.self, count: attributes.count)
         let values = arena.allocate(AnyValue.self, count: attributes.count)
         for (i, attribute) in attributes.enumerated() {
-            spanSizeBound += 2 * Self.field  // key/value field, any-value field
-            let pair = pairs + i
-            opentelemetry__proto__common__v1__key_value__init(pair)
-            pair.pointee.key = text(attribute.key)
-            fill(values + i, with: attribute.value)
-            pair.pointee.value = values + i
-            list[i] = pair
+            fill(pairs + i, with: attribute, value: values + i)
+            list[i] = pairs + i
         }
         return (attributes.count, list)
+    }
+
+    /// Makes `pair` hold `attribute`, its value in `value`.
+    private func fill(_ pair: UnsafeMutablePointer<KeyValue>, with attribute: Attribute, value: UnsafeMutablePointer<AnyValue>) {
+        sizeBound += 2 * Self.field  // key/value field, any-value field
+        opentelemetry__proto__common__v1__key_value__init(pair)
+        pair.pointee.key = text(attribute.key)
+        fill(value, with: attribute.value)
+        pair.pointee.value = value
     }
 
     private func fill(_ value: UnsafeMutablePointer<AnyValue>, with attribute: AttributeValue) {
@@ -160,25 +187,25 @@ final class ProtobufCMessages {
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
             value.pointee.string_value = text(s)
         case .bool(let b):
-            spanSizeBound += Self.field
+            sizeBound += Self.boolField
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
             value.pointee.bool_value = b ? 1 : 0
         case .int(let i):
-            spanSizeBound += Self.field
+            sizeBound += Self.field
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
             value.pointee.int_value = i
         case .double(let d):
-            spanSizeBound += Self.field + 8
+            sizeBound += Self.field + 8
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
             value.pointee.double_value = d
         case .bytes(let b):
-            spanSizeBound += Self.field + b.count
+            sizeBound += Self.field + b.count
             value.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE
             value.pointee.bytes_value = ProtobufCBinaryData(len: b.count, data: arena.bytes(b))
         case .stringArray(let a): fillArray(value, a) { $0.pointee.string_value = text($1); return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE }
-        case .boolArray(let a): fillArray(value, a) { spanSizeBound += Self.field; $0.pointee.bool_value = $1 ? 1 : 0; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE }
-        case .intArray(let a): fillArray(value, a) { spanSizeBound += Self.field; $0.pointee.int_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE }
-        case .doubleArray(let a): fillArray(value, a) { spanSizeBound += Self.field + 8; $0.pointee.double_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE }
+        case .boolArray(let a): fillArray(value, a) { sizeBound += Self.boolField; $0.pointee.bool_value = $1 ? 1 : 0; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE }
+        case .intArray(let a): fillArray(value, a) { sizeBound += Self.field; $0.pointee.int_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE }
+        case .doubleArray(let a): fillArray(value, a) { sizeBound += Self.field + 8; $0.pointee.double_value = $1; return OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE }
         }
     }
 
@@ -186,7 +213,7 @@ final class ProtobufCMessages {
     @inline(__always)
     private func fillArray<Element>(_ value: UnsafeMutablePointer<AnyValue>, _ elements: [Element],
                                     _ set: (UnsafeMutablePointer<AnyValue>, Element) -> Opentelemetry__Proto__Common__V1__AnyValue__ValueCase) {
-        spanSizeBound += Self.field * (1 + elements.count)  // array field, an any-value field per element
+        sizeBound += Self.field * (1 + elements.count)  // array field, an any-value field per element
         let array = arena.allocate(ArrayValue.self)
         opentelemetry__proto__common__v1__array_value__init(array)
         let list = arena.allocate(UnsafeMutablePointer<AnyValue>?.self, count: elements.count)

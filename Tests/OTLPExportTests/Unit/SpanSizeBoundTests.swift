@@ -2,15 +2,21 @@ import CGRPC
 import XCTest
 @testable import OTLPExport
 
-/// The encoder packs each span into a buffer of the size bound counted while building its message:
-/// the bound must never be less than what protobuf-c writes, whatever the span holds.
+/// The encoder packs each part of a span (head, each attribute, tail) into a buffer of the size
+/// bound counted while building its message: the bound must never be less than what protobuf-c
+/// writes, whatever the span holds.
 final class SpanSizeBoundTests: XCTestCase {
     private func assertBoundCovers(_ span: SpanRecord, file: StaticString = #filePath, line: UInt = #line) {
         let messages = ProtobufCMessages()
-        let message = messages.makeSpan(span)
-        let size = protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
-        XCTAssertGreaterThanOrEqual(messages.spanSizeBound, size, file: file, line: line)
-        XCTAssertLessThan(messages.spanSizeBound, 4 * size + 1024, "a bound this loose would waste memory", file: file, line: line)
+        func check<Message>(_ message: UnsafeMutablePointer<Message>, _ part: String) {
+            let size = protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
+            XCTAssertGreaterThanOrEqual(messages.sizeBound, size, part, file: file, line: line)
+            XCTAssertLessThan(messages.sizeBound, 4 * size + 1024, "a bound this loose would waste memory (\(part))",
+                              file: file, line: line)
+        }
+        check(messages.makeSpanHead(span), "head")
+        for attribute in span.attributes { check(messages.makeKeyValue(attribute), "attribute \(attribute.key.prefix(20))") }
+        check(messages.makeSpanTail(span), "tail")
     }
 
     func testBoundCoversTheSampleSpanWithEveryAttributeType() {

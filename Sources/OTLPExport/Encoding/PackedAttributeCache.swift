@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Packed `KeyValue` messages of recently encoded attributes, for attributes that come back span
+/// after span (`gen_ai.operation.name` = `"chat"`, `gen_ai.request.max_tokens` = 512...).
+///
+/// Only attributes that are their own identity are kept: a key that is a literal or a string of up
+/// to 15 bytes, and a value that is a number, a boolean, such a string, or a list of one such
+/// string (`finish_reasons` is nearly always `["stop"]`). The bits of those
+/// strings are the text itself or the address of the literal's bytes, which never change, so equal
+/// bits mean equal bytes; comparing them costs no string comparison and no reference counting.
+/// Direct-mapped: a new attribute replaces whichever one shared its slot. Not thread-safe; each
+/// encoder has its own.
+final class PackedAttributeCache {
+    /// An attribute's key bits, value kind and value bits.
+    struct Identity: Equatable {
+        let key: (UInt64, UInt64)
+        let kind: UInt64
+        let value: (UInt64, UInt64)
+
+        /// The attribute's identity, or `nil` when its bits do not identify its content.
+        init?(_ attribute: Attribute) {
+            guard attribute.key.isExemptFromReferenceCounting else { return nil }
+            key = Self.bits(attribute.key)
+            switch attribute.value {
+            case .string(let string) where string.isExemptFromReferenceCounting:
+                (kind, value) = (1, Self.bits(string))
+            case .bool(let flag): (kind, value) = (2, (flag ? 1 : 0, 0))
+            case .int(let number): (kind, value) = (3, (UInt64(bitPattern: number), 0))
+            case .double(let number): (kind, value) = (4, (number.bitPattern, 0))
+            case .stringArray(let strings) where strings.count == 1 && strings[0].isExemptFromReferenceCounting:
+                (kind, value) = (5, Self.bits(strings[0]))
+            default: return nil
+            }
+        }
+
+        private static func bits(_ string: String) -> (UInt64, UInt64) {
+            unsafeBitCast(string, to: (UInt64, UInt64).self)
+        }
+
+        static func == (a: Identity, b: Identity) -> Bool {
+            a.key == b.key && a.kind == b.kind && a.value == b.value
+        }
+
+        var slot: Int {
+            var hash = key.0 &* 0x9E37_79B9_7F4A_7C15 ^ key.1
+            hash = (hash ^ kind ^ value.0 &* 0xC2B2_AE3D_27D4_EB4F ^ value.1) &* 0x1656_67B1_9E37_79F9
+            return Int(truncatingIfNeeded: hash >> 55)  // 9 bits: 512 slots
+        }
+    }
+
+    /// Messages longer than this are packed every time.
+    static let slotBytes = 128
+    private static let slotCount = 512
+    private var identities = [Identity?](repeating: nil, count: slotCount)
+    private var lengths = [Int](repeating: 0, count: slotCount)
+    private let bytes = UnsafeMutableRawPointer.allocate(byteCount: slotCount * slotBytes, alignment: 16)
+    /// Lookups answered, and entries that replaced another (for tests).
+    private(set) var hits = 0, replacements = 0
+
+    deinit { bytes.deallocate() }
+
+    /// The packed message of the attribute with `identity`, if it is here. Valid until the next ``store(_:_:)``.
+    func lookup(_ identity: Identity) -> UnsafeRawBufferPointer? {
+        let slot = identity.slot
+        guard identities[slot] == identity else { return nil }
+        hits &+= 1
+        return UnsafeRawBufferPointer(start: bytes + slot * Self.slotBytes, count: lengths[slot])
+    }
+
+    /// Keeps `message` (at most ``slotBytes``) as the packed message of the attribute with `identity`.
+    func store(_ identity: Identity, _ message: UnsafeRawBufferPointer) {
+        guard message.count <= Self.slotBytes, let base = message.baseAddress else { return }
+        let slot = identity.slot
+        (bytes + slot * Self.slotBytes).copyMemory(from: base, byteCount: message.count)
+        lengths[slot] = message.count
+        if identities[slot] != nil { replacements &+= 1 }
+        identities[slot] = identity
+    }
+}
