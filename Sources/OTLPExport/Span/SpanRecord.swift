@@ -192,6 +192,9 @@ public final class SpanRecord: @unchecked Sendable {
 @usableFromInline
 package struct SpanEventList: Sendable {
     @usableFromInline var first: SpanEvent?
+    /// Stored (in what would be padding after `first`) so that neither the count nor an append
+    /// copies `first` to compare it with `nil`.
+    @usableFromInline var storedCount: UInt32 = 0
     @usableFromInline var rest: [SpanEvent] = []
 
     package init() {}
@@ -199,15 +202,17 @@ package struct SpanEventList: Sendable {
     package init(_ events: [SpanEvent]) {
         first = events.first
         rest = Array(events.dropFirst())
+        storedCount = UInt32(events.count)
     }
 
     /// Number of events.
     @inlinable
-    package var count: Int { first == nil ? 0 : 1 + rest.count }
+    package var count: Int { Int(storedCount) }
 
-    @inlinable
+    @usableFromInline
     package mutating func append(_ event: consuming SpanEvent) {
-        if first == nil { first = consume event } else { rest.append(event) }
+        if storedCount == 0 { first = consume event } else { rest.append(event) }
+        storedCount &+= 1
     }
 
     /// Calls `body` with each event and its index, in order.
