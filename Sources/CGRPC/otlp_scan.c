@@ -1,6 +1,8 @@
 // See cgrpc_otlp_scan.h. The schema below follows opentelemetry/proto (trace, common, resource,
-// collector) v1, the same field numbers proto/ holds; scripts/check_proto_schema.py proves those.
+// collector) v1, the same field numbers proto/ holds; scripts/check_proto_schema.py proves those,
+// and cgrpc_otlp_scan_schema_check compares the table with protobuf-c's descriptors of proto/.
 #include "cgrpc_otlp_scan.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 #include <string.h>
 
@@ -190,4 +192,61 @@ int cgrpc_otlp_scan_request(const uint8_t *data, size_t len, uint64_t *spans) {
     if (!scan_message(data, data + len, REQUEST, 0, &count)) return 0;
     *spans = count;
     return 1;
+}
+
+// The protobuf-c descriptor of each message of the schema.
+static const ProtobufCMessageDescriptor *const descriptors[MESSAGE_COUNT] = {
+    [REQUEST] = &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor,
+    [RESOURCE_SPANS] = &opentelemetry__proto__trace__v1__resource_spans__descriptor,
+    [RESOURCE] = &opentelemetry__proto__resource__v1__resource__descriptor,
+    [SCOPE_SPANS] = &opentelemetry__proto__trace__v1__scope_spans__descriptor,
+    [SCOPE] = &opentelemetry__proto__common__v1__instrumentation_scope__descriptor,
+    [SPAN] = &opentelemetry__proto__trace__v1__span__descriptor,
+    [EVENT] = &opentelemetry__proto__trace__v1__span__event__descriptor,
+    [LINK] = &opentelemetry__proto__trace__v1__span__link__descriptor,
+    [STATUS] = &opentelemetry__proto__trace__v1__status__descriptor,
+    [KEY_VALUE] = &opentelemetry__proto__common__v1__key_value__descriptor,
+    [ANY_VALUE] = &opentelemetry__proto__common__v1__any_value__descriptor,
+    [ARRAY_VALUE] = &opentelemetry__proto__common__v1__array_value__descriptor,
+    [KEY_VALUE_LIST] = &opentelemetry__proto__common__v1__key_value_list__descriptor,
+};
+
+// Whether a schema entry reads the wire type and payload of a declared field.
+static int entry_matches(field entry, const ProtobufCFieldDescriptor *declared) {
+    switch (declared->type) {
+    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_BOOL: case PROTOBUF_C_TYPE_ENUM:
+        return entry.kind == VARINT;
+    case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+        return entry.kind == FIXED64;
+    case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_SFIXED32: case PROTOBUF_C_TYPE_FLOAT:
+        return entry.kind == FIXED32;
+    case PROTOBUF_C_TYPE_STRING:
+        return entry.kind == STRING;
+    case PROTOBUF_C_TYPE_BYTES: // ids are bytes with a length check
+        return entry.kind == BYTES || entry.kind == ID16 || entry.kind == ID8;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return entry.kind == MESSAGE && descriptors[entry.message] == declared->descriptor;
+    }
+    return 0;
+}
+
+size_t cgrpc_otlp_scan_schema_check(size_t *mismatches) {
+    size_t compared = 0;
+    *mismatches = 0;
+    for (int message = 0; message < MESSAGE_COUNT; message++) {
+        const ProtobufCMessageDescriptor *descriptor = descriptors[message];
+        for (unsigned i = 0; i < descriptor->n_fields; i++) {
+            const ProtobufCFieldDescriptor *declared = &descriptor->fields[i];
+            compared++;
+            if (declared->id > MAX_FIELD || !entry_matches(schema[message][declared->id], declared)) ++*mismatches;
+        }
+        for (unsigned number = 1; number <= MAX_FIELD; number++) {
+            if (schema[message][number].kind == UNKNOWN) continue;
+            compared++;
+            if (!protobuf_c_message_descriptor_get_field(descriptor, number)) ++*mismatches;
+        }
+    }
+    return compared;
 }

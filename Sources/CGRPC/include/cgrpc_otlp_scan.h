@@ -17,4 +17,10 @@
 /// in `*spans` if the bytes are a valid request; returns 0 if they are not.
 int cgrpc_otlp_scan_request(const uint8_t *data, size_t len, uint64_t *spans);
 
+/// Compares the decoder's schema with protobuf-c's generated descriptors of the same messages:
+/// each declared field must be read with its wire type (and nested message), and each field of the
+/// schema must be declared. Returns the number of comparisons made; stores how many failed in
+/// `*mismatches`.
+size_t cgrpc_otlp_scan_schema_check(size_t *mismatches);
+
 #endif
