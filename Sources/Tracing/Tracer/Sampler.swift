@@ -14,11 +14,13 @@ public enum Sampler: Sendable, Equatable {
     public func shouldSample(traceID: TraceID, parent: SpanContext?) -> Bool {
         // The default sampler with a parent: decided inline, on every child span's path.
         if case .parentBased = self, let parent { return parent.isSampled }
-        return decide(traceID: traceID, parent: parent)
+        return decide(traceID: traceID)
     }
 
+    /// The decision from the trace id alone: for a span without a parent, or by a sampler that
+    /// does not look at the parent.
     @usableFromInline
-    func decide(traceID: TraceID, parent: SpanContext?) -> Bool {
+    func decide(traceID: TraceID) -> Bool {
         switch self {
         case .alwaysOn: return true
         case .alwaysOff: return false
@@ -29,8 +31,7 @@ public enum Sampler: Sendable, Equatable {
             let bound = UInt64(ratio * Double(UInt64(1) << 63))
             return (traceID.low >> 1) < bound
         case .parentBased(let root):
-            if let parent { return parent.isSampled }
-            return root.shouldSample(traceID: traceID, parent: nil)
+            return root.decide(traceID: traceID)
         }
     }
 
