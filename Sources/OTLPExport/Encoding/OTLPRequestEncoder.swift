@@ -166,11 +166,12 @@ public final class OTLPRequestEncoder {
     }
 }
 
-/// Bytes being packed, in one growing block kept from span to span.
+/// Bytes being packed, in one growing block kept from span to span. One owner (an encoder) and
+/// one thread: no run-time exclusivity checks.
 private final class PackingBuffer {
-    private var base = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
-    private var capacity = 4096
-    var count = 0
+    @exclusivity(unchecked) private var base = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
+    @exclusivity(unchecked) private var capacity = 4096
+    @exclusivity(unchecked) var count = 0
 
     deinit { base.deallocate() }
 
@@ -216,7 +217,7 @@ private final class RequestAssembly {
     @exclusivity(unchecked) private var spans: [UInt8] = []
     @exclusivity(unchecked) private var groups: [(scope: [UInt8], start: Int)] = []
     @exclusivity(unchecked) private var pendingScope: [UInt8]?
-    private(set) var spanCount = 0
+    @exclusivity(unchecked) private(set) var spanCount = 0
 
     init(resource: [UInt8], limit: Int) {
         self.resource = resource

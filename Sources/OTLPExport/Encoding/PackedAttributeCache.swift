@@ -53,29 +53,37 @@ final class PackedAttributeCache {
     /// Messages longer than this are packed every time.
     static let slotBytes = 128
     private static let slotCount = 512
-    private var identities = [Identity?](repeating: nil, count: slotCount)
-    private var lengths = [Int](repeating: 0, count: slotCount)
+    /// Per slot: the identity, the message length (0: empty; a packed `KeyValue` never is), the bytes.
+    /// Raw memory, so that lookups make no bounds or exclusivity checks.
+    private let identities = UnsafeMutablePointer<Identity>.allocate(capacity: slotCount)
+    private let lengths = UnsafeMutablePointer<Int>.allocate(capacity: slotCount)
     private let bytes = UnsafeMutableRawPointer.allocate(byteCount: slotCount * slotBytes, alignment: 16)
     /// Lookups answered, and entries that replaced another (for tests).
-    private(set) var hits = 0, replacements = 0
+    @exclusivity(unchecked) private(set) var hits = 0, replacements = 0
 
-    deinit { bytes.deallocate() }
+    init() { lengths.initialize(repeating: 0, count: Self.slotCount) }
+
+    deinit {
+        identities.deallocate()
+        lengths.deallocate()
+        bytes.deallocate()
+    }
 
     /// The packed message of the attribute with `identity`, if it is here. Valid until the next ``store(_:_:)``.
     func lookup(_ identity: Identity) -> UnsafeRawBufferPointer? {
         let slot = identity.slot
-        guard identities[slot] == identity else { return nil }
+        guard lengths[slot] > 0, identities[slot] == identity else { return nil }
         hits &+= 1
         return UnsafeRawBufferPointer(start: bytes + slot * Self.slotBytes, count: lengths[slot])
     }
 
     /// Keeps `message` (at most ``slotBytes``) as the packed message of the attribute with `identity`.
     func store(_ identity: Identity, _ message: UnsafeRawBufferPointer) {
-        guard message.count <= Self.slotBytes, let base = message.baseAddress else { return }
+        guard message.count <= Self.slotBytes, let base = message.baseAddress, message.count > 0 else { return }
         let slot = identity.slot
+        if lengths[slot] > 0 { replacements &+= 1 }
         (bytes + slot * Self.slotBytes).copyMemory(from: base, byteCount: message.count)
+        (identities + slot).initialize(to: identity)
         lengths[slot] = message.count
-        if identities[slot] != nil { replacements &+= 1 }
-        identities[slot] = identity
     }
 }

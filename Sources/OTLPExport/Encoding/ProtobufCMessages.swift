@@ -28,7 +28,7 @@ final class ProtobufCMessages {
     /// At least the bytes protobuf-c writes when packing the part last built by ``makeSpanHead(_:)``,
     /// ``makeSpanTail(_:)`` or ``makeKeyValue(_:)``. Every field is charged its worst case: a tag of
     /// at most 2 bytes (field numbers < 2048), a length or varint of at most 10, plus its payload.
-    private(set) var sizeBound = 0
+    @exclusivity(unchecked) private(set) var sizeBound = 0
     private static let field = 12
     /// A boolean field: a tag of at most 2 bytes and a 1-byte value.
     private static let boolField = 3
