@@ -30,7 +30,8 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let isShutDown = ManagedAtomic<Bool>(false)
     private let firstDropReported = ManagedAtomic<Bool>(false)
     private let lateSpans = ManagedAtomic<Int>(0)
-    /// Set once the export thread has drained for shutdown and stopped.
+    /// Set once the export thread has drained for shutdown and stopped; stored under `control`'s
+    /// lock, so that a flush waiter is either added before it (and completed) or refused after it.
     private let exportThreadFinished = ManagedAtomic<Bool>(false)
     /// Set when the shutdown drain delivered everything, abandoning nothing.
     private let drainCompleted = ManagedAtomic<Bool>(false)
@@ -58,7 +59,6 @@ public final class BatchSpanProcessor: SpanProcessor {
         var shutdownDeadline: ContinuousClock.Instant?
         /// When the exporter's own shutdown must be over.
         var exporterShutdownDeadline: ContinuousClock.Instant?
-        var threadFinished = false
     }
 
     /// Creates the processor and starts its export thread.
@@ -148,7 +148,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     public func forceFlush(timeout: Duration) -> Bool {
         let waiter = FlushWaiter(target: queue.totalPushed, undeliveredBefore: undelivered)
         let accepted = control.withLock { state -> Bool in
-            guard !state.threadFinished else { return false }
+            guard !exportThreadFinished.load(ordering: .acquiring) else { return false }
             state.flushWaiters.append(waiter)
             return true
         }
@@ -203,8 +203,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             }
             if let shutdownDeadline {
                 let (leftOver, complete) = drainForShutdown(deadline: shutdownDeadline)
-                control.withLock { $0.threadFinished = true }
-                exportThreadFinished.store(true, ordering: .releasing)
+                control.withLock { _ in exportThreadFinished.store(true, ordering: .releasing) }
                 // Before the signal, so the totals are on record when shutdown returns.
                 reportTotals(complete: complete)
                 completeFlushWaiters()
@@ -354,7 +353,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         let inFlight = counters.inFlight.load(ordering: .relaxed)
         let undelivered = undelivered
         let ready = control.withLock { state -> [FlushWaiter] in
-            let finishedThread = state.threadFinished
+            let finishedThread = exportThreadFinished.load(ordering: .acquiring)
             let split = state.flushWaiters.partition { finishedThread || ($0.target <= popped && inFlight == 0) }
             let ready = Array(state.flushWaiters[split...])
             state.flushWaiters.removeSubrange(split...)
