@@ -225,7 +225,11 @@ static int entry_matches(field entry, const ProtobufCFieldDescriptor *declared) 
     case PROTOBUF_C_TYPE_STRING:
         return entry.kind == STRING;
     case PROTOBUF_C_TYPE_BYTES: // ids are bytes with a length check
-        return entry.kind == BYTES || entry.kind == ID16 || entry.kind == ID8;
+        if (strcmp(declared->name, "trace_id") == 0) return entry.kind == ID16;
+        if (strcmp(declared->name, "span_id") == 0 || strcmp(declared->name, "parent_span_id") == 0) {
+            return entry.kind == ID8;
+        }
+        return entry.kind == BYTES;
     case PROTOBUF_C_TYPE_MESSAGE:
         return entry.kind == MESSAGE && descriptors[entry.message] == declared->descriptor;
     }

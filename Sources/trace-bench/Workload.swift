@@ -53,8 +53,8 @@ struct ChatSpanWorkload: Sendable {
 }
 
 /// `"chatcmpl-<index>"` for a non-negative `index`, written in one pass. The same string as
-/// `"chatcmpl-\(index)"`, whose generic integer printing and appends cost ~450 instructions a span:
-/// the benchmark's own cost, not the library's, so the W1 loop does not pay it.
+/// `"chatcmpl-\(index)"`, whose generic integer printing and appends cost ~290 instructions a span
+/// more: the benchmark's own cost, not the library's, so neither W1 nor W1-DT pays it.
 @inline(__always)
 func responseID(_ index: Int) -> String {
     precondition(index >= 0, "a span index is never negative")

@@ -1,15 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Packed `KeyValue` messages of recently encoded attributes, for attributes that come back span
 /// after span (`gen_ai.operation.name` = `"chat"`, `gen_ai.request.max_tokens` = 512...).
 ///
 /// Only attributes that are their own identity are kept: a key that is a literal or a string of up
 /// to 15 bytes, and a value that is a number, a boolean, such a string, or a list of one such
 /// string (`finish_reasons` is nearly always `["stop"]`). The bits of those
-/// strings are the text itself or the address of the literal's bytes, which never change, so equal
-/// bits mean equal bytes; comparing them costs no string comparison and no reference counting.
+/// strings are the text itself or the length and address of the literal's bytes in the binary, so
+/// equal bits mean equal bytes; comparing them costs no string comparison and no reference
+/// counting. (A literal's address stays its own because a loaded Swift image is never unloaded:
+/// the runtime keeps pointers into every image's metadata, so unloading one is unsupported anyway.)
 /// Direct-mapped: a new attribute replaces whichever one shared its slot. Not thread-safe; each
 /// encoder has its own.
 final class PackedAttributeCache {

@@ -148,8 +148,9 @@ public final class SpanRecord: @unchecked Sendable {
         eventList = SpanEventList(events)
         self.links = links
         self.status = status
-        let beyondStorage = attributes.count - attributeStorage.count
-        self.droppedAttributesCount = droppedAttributesCount &+ UInt32(clamping: beyondStorage)
+        let beyondStorage = UInt32(clamping: attributes.count - attributeStorage.count)
+        let (total, overflow) = droppedAttributesCount.addingReportingOverflow(beyondStorage)
+        self.droppedAttributesCount = overflow ? .max : total
         self.droppedEventsCount = droppedEventsCount
         self.droppedLinksCount = droppedLinksCount
         hasEnded = true

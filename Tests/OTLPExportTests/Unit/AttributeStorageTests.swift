@@ -94,6 +94,10 @@ final class AttributeStorageTests: XCTestCase {
                                 droppedAttributesCount: 2)
         XCTAssertEqual(record.attributes.count, AttributeStorage.maximumCount)
         XCTAssertEqual(record.droppedAttributesCount, 7)
+        let nearlyFull = SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), name: "s", startTimeUnixNano: 1,
+                                    endTimeUnixNano: 2, attributes: many, scope: InstrumentationScope(name: "t"),
+                                    droppedAttributesCount: .max - 1)
+        XCTAssertEqual(nearlyFull.droppedAttributesCount, .max, "the count saturates instead of wrapping")
     }
 
     func testTheDroppedCountTakesOverAtTheLimit() {
