@@ -1,3 +1,4 @@
+import CGRPC
 import Foundation
 import Synchronization
 import XCTest
@@ -138,5 +139,28 @@ final class IDGeneratorTests: XCTestCase {
             results.withLock { $0.formUnion(local) }
         }
         XCTAssertEqual(results.withLock { $0.count }, 200_000, "two threads produced the same span id")
+    }
+
+    func testAForkedChildDrawsOtherIDsThanItsParent() throws {
+        _ = cgrpc_random_next()  // this thread's generator seeded, the fork handler installed
+        var pipeEnds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&pipeEnds), 0)
+        let child = fork()
+        if child == 0 {
+            // The child: only C calls until _exit (the other threads of this process are gone).
+            var drawn = cgrpc_random_next()
+            _ = write(pipeEnds[1], &drawn, 8)
+            _exit(0)
+        }
+        XCTAssertGreaterThan(child, 0, "fork failed")
+        close(pipeEnds[1])
+        let parentDraw = cgrpc_random_next()
+        var childDraw: UInt64 = 0
+        let read = Foundation.read(pipeEnds[0], &childDraw, 8)
+        close(pipeEnds[0])
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        XCTAssertEqual(read, 8, "the child reported its draw")
+        XCTAssertNotEqual(childDraw, parentDraw, "without a reseed the child repeats the parent's next id")
     }
 }
