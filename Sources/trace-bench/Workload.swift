@@ -87,10 +87,30 @@ func threadMinorFaults() -> Int {
     return usage.ru_minflt
 }
 
+/// The process's peak resident set since the last ``resetPeakRSS()`` (`VmHWM`), or since it started.
 func peakRSSMegabytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss / 1024)
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss / 1024)
+    }
+    return kilobytes / 1024
+}
+
+/// Starts a new peak: returns the heap's free memory to the system (`malloc_trim`, so that memory a
+/// previous run freed is not counted again), then has the kernel reset `VmHWM` to the current
+/// resident set ("5" to `clear_refs`).
+func resetPeakRSS() {
+    typealias MallocTrim = @convention(c) (Int) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    }
+    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+        handle.write(Data("5".utf8))
+        try? handle.close()
+    }
 }
 
 extension Duration {
