@@ -131,7 +131,7 @@ public final class OTLPRequestEncoder {
     }
 
     /// Appends `value` as span field 9, from the cache or packed now (and cached if it can be).
-    private func appendAttribute(_ value: Attribute) {
+    private func appendAttribute(_ value: borrowing Attribute) {
         let identity = PackedAttributeCache.Identity(value)
         var packed: UnsafeRawBufferPointer
         if let identity, let cached = attributeCache.lookup(identity) {

@@ -18,7 +18,7 @@ final class PackedAttributeCache {
         let value: (UInt64, UInt64)
 
         /// The attribute's identity, or `nil` when its bits do not identify its content.
-        init?(_ attribute: Attribute) {
+        init?(_ attribute: borrowing Attribute) {
             guard attribute.key.isExemptFromReferenceCounting else { return nil }
             key = Self.bits(attribute.key)
             switch attribute.value {
