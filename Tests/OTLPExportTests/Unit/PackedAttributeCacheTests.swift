@@ -94,5 +94,15 @@ final class PackedAttributeCacheTests: XCTestCase {
                           PackedAttributeCache.Identity(Attribute("k", .double(-0.0))))
         XCTAssertNotEqual(PackedAttributeCache.Identity(Attribute("k", .string("1"))),
                           PackedAttributeCache.Identity(Attribute("k", .stringArray(["1"]))))
+        // Literals longer than 15 bytes, of one length: their bits differ by the text's address.
+        let literals: [Attribute] = [
+            Attribute("gen_ai.request.model", .string("granite-3.3-8b-instruct")),
+            Attribute("gen_ai.request.mode!", .string("granite-3.3-8b-instruct")),
+            Attribute("gen_ai.request.model", .string("granite-3.3-2b-instruct")),
+        ]
+        let identities = literals.map { PackedAttributeCache.Identity($0) }
+        XCTAssertFalse(identities.contains(nil), "literals have an identity")
+        XCTAssertNotEqual(identities[0], identities[1])
+        XCTAssertNotEqual(identities[0], identities[2])
     }
 }
