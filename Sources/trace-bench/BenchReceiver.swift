@@ -88,8 +88,11 @@ func serveReceiver(decoder: OTLPCountingReceiver.Decoder, reportPath: String) ->
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         let json = "{\"requests\": \(receiver.requests), \"spans\": \(receiver.spans), \"failed_requests\": \(receiver.failures), \"cpu_seconds\": \(cpu)}"
         let temporary = reportPath + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(json.utf8))
-        rename(temporary, reportPath)
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(json.utf8)),
+              rename(temporary, reportPath) == 0 else {
+            FileHandle.standardError.write(Data("receiver: cannot write its report to \(reportPath)\n".utf8))
+            return
+        }
     }
     writeReport()
     ReceiverHandshake.announce(port: receiver.port)
