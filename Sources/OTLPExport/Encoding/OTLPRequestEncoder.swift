@@ -88,21 +88,22 @@ public final class OTLPRequestEncoder {
     /// Encodes `spans` into as many requests as the size limit needs, keeping span order within
     /// each scope.
     public func encode(_ spans: [SpanRecord]) -> EncodedBatch {
-        // Few scopes per batch: a linear search beats hashing every span's scope.
-        var groups: [(scope: InstrumentationScope, spans: [SpanRecord])] = []
+        // Few scopes per batch: a linear search beats hashing; scopes are shared, compared by address.
+        var groups: [(scope: UnsafeMutableRawPointer, spans: [SpanRecord])] = []
         for span in spans {
-            if let index = groups.firstIndex(where: { $0.scope == span.scope }) {
+            let scope = span.internedScope.toOpaque()
+            if let index = groups.firstIndex(where: { $0.scope == scope }) {
                 groups[index].spans.append(span)
             } else {
-                groups.append((span.scope, [span]))
+                groups.append((scope, [span]))
             }
         }
 
         var requests: [EncodedRequest] = []
         var oversized = 0
         request.reset()
-        for (scope, members) in groups {
-            let scopeBytes = Self.pack(messages.makeScope(scope))
+        for (_, members) in groups {
+            let scopeBytes = Self.pack(messages.makeScope(members[0].scope))
             messages.reset()
             request.startScope(scopeBytes)
             for span in members {

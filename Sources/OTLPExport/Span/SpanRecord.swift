@@ -60,9 +60,6 @@ public struct SpanLink: Sendable, Equatable {
 }
 
 /// The library or module that produced a span (OTLP `InstrumentationScope`).
-///
-/// Every span carries a copy. Names from string literals (and names of up to 15 bytes, stored
-/// inline) cost no atomic reference counting when copied.
 public struct InstrumentationScope: Sendable, Hashable {
     /// Scope name, e.g. `mellea.backend`.
     public let name: String
@@ -73,6 +70,32 @@ public struct InstrumentationScope: Sendable, Hashable {
     public init(name: String, version: String = "") {
         self.name = name
         self.version = version
+    }
+}
+
+/// One shared, never-freed copy of each distinct scope a process uses.
+///
+/// A span record points at its scope's copy instead of holding the scope's two strings: making a
+/// span then copies and releases no string for it, and the encoder groups spans by comparing
+/// pointers. Each distinct scope costs a few dozen bytes for the life of the process (scopes name
+/// libraries and plugins: a handful), held by the registry, so a record's pointer never dangles.
+@usableFromInline package final class InternedScope: Sendable {
+    /// The scope.
+    package let scope: InstrumentationScope
+
+    private init(_ scope: InstrumentationScope) { self.scope = scope }
+
+    private static let registry = Locked<[InstrumentationScope: InternedScope]>([:])
+
+    /// The shared copy of `scope` (made on first use).
+    package static func intern(_ scope: InstrumentationScope) -> Unmanaged<InternedScope> {
+        let interned = registry.withLock { known in
+            if let existing = known[scope] { return existing }
+            let made = InternedScope(scope)
+            known[scope] = made
+            return made
+        }
+        return Unmanaged.passUnretained(interned)
     }
 }
 
@@ -112,7 +135,9 @@ public final class SpanRecord: @unchecked Sendable {
     /// Span links.
     @exclusivity(unchecked) public package(set) var links: [SpanLink]
     /// The library that produced the span.
-    public let scope: InstrumentationScope
+    public var scope: InstrumentationScope { internedScope._withUnsafeGuaranteedRef { $0.scope } }
+    /// The shared copy of the scope (kept by its registry for the life of the process).
+    package let internedScope: Unmanaged<InternedScope>
     /// Final status.
     @exclusivity(unchecked) public package(set) var status: SpanStatus
     /// Attributes removed by the span limits.
@@ -142,7 +167,7 @@ public final class SpanRecord: @unchecked Sendable {
                             droppedLinksCount: UInt32 = 0) {
         self.init(traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceFlags: traceFlags,
                   traceState: traceState, parentIsRemote: parentIsRemote, name: name, kind: kind,
-                  startTimeUnixNano: startTimeUnixNano, scope: scope, attributeCapacity: 0)
+                  startTimeUnixNano: startTimeUnixNano, scope: InternedScope.intern(scope), attributeCapacity: 0)
         self.endTimeUnixNano = endTimeUnixNano
         attributeStorage = AttributeStorage(copying: attributes)
         eventList = SpanEventList(events)
@@ -160,7 +185,7 @@ public final class SpanRecord: @unchecked Sendable {
     @usableFromInline
     package init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID, traceFlags: UInt8, traceState: String,
                  parentIsRemote: Bool?, name: String, kind: SpanKind, startTimeUnixNano: UInt64,
-                 scope: InstrumentationScope, attributeCapacity: Int) {
+                 scope: Unmanaged<InternedScope>, attributeCapacity: Int) {
         self.traceID = traceID
         self.spanID = spanID
         self.parentSpanID = parentSpanID
@@ -175,7 +200,7 @@ public final class SpanRecord: @unchecked Sendable {
         eventList = SpanEventList()
         links = []
         status = .unset
-        self.scope = scope
+        internedScope = scope
         droppedAttributesCount = 0
         droppedEventsCount = 0
         droppedLinksCount = 0

@@ -26,7 +26,7 @@ public struct SpanBuilder: @unchecked Sendable {
         let sampled = core.sampler.shouldSample(traceID: traceID, parent: parent)
         record = SpanRecord(traceID: traceID, spanID: IDGenerator.spanID(), parentSpanID: parentSpanID,
                             traceFlags: sampled ? 1 : 0, traceState: traceState, parentIsRemote: parentIsRemote,
-                            name: name, kind: kind, startTimeUnixNano: startTime, scope: core.scope,
+                            name: name, kind: kind, startTimeUnixNano: startTime, scope: core.internedScope,
                             attributeCapacity: sampled ? min(12, core.limits.attributeCount) : 0)
     }
 

@@ -10,6 +10,8 @@ public final class TracerCore: Sendable {
     public let limits: SpanLimits
     /// The instrumentation scope of the spans.
     public let scope: InstrumentationScope
+    /// Its shared copy, which every span record points at.
+    @usableFromInline package let internedScope: Unmanaged<InternedScope>
     /// Whether error messages (which may echo prompts) are recorded; only with content capture.
     public let recordsErrorMessages: Bool
 
@@ -23,6 +25,7 @@ public final class TracerCore: Sendable {
         self.sampler = sampler
         self.limits = limits
         self.scope = scope
+        internedScope = InternedScope.intern(scope)
     }
 
     /// The same pipeline under another instrumentation scope.

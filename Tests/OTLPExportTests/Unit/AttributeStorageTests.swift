@@ -38,7 +38,7 @@ final class AttributeStorageTests: XCTestCase {
         do {
             let record = SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), parentSpanID: .invalid,
                                     traceFlags: 1, traceState: "", parentIsRemote: nil, name: "s", kind: .internal,
-                                    startTimeUnixNano: 1, scope: InstrumentationScope(name: "t"), attributeCapacity: 1)
+                                    startTimeUnixNano: 1, scope: InternedScope.intern(InstrumentationScope(name: "t")), attributeCapacity: 1)
             for index in 0..<20 { record.appendAttribute("b\(index)", .bytes(payload), limit: 128) }
             record.setAttribute(Attribute("b3", .stringArray(names)), limit: 128)
             record.removeAllAttributes()
@@ -103,7 +103,7 @@ final class AttributeStorageTests: XCTestCase {
     func testTheDroppedCountTakesOverAtTheLimit() {
         let record = SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), parentSpanID: .invalid,
                                 traceFlags: 1, traceState: "", parentIsRemote: nil, name: "s", kind: .internal,
-                                startTimeUnixNano: 1, scope: InstrumentationScope(name: "t"), attributeCapacity: 2)
+                                startTimeUnixNano: 1, scope: InternedScope.intern(InstrumentationScope(name: "t")), attributeCapacity: 2)
         for index in 0..<10 { record.appendAttribute("k\(index)", .int(Int64(index)), limit: 4) }
         XCTAssertEqual(record.attributes.map(\.key), ["k0", "k1", "k2", "k3"])
         XCTAssertEqual(record.droppedAttributesCount, 6)

@@ -60,7 +60,7 @@ final class WallClockTests: XCTestCase {
     func testASpanNeverEndsBeforeItStarts() {
         let record = SpanRecord(traceID: TraceID(high: 1, low: 1), spanID: SpanID(1), parentSpanID: .invalid,
                                 traceFlags: 1, traceState: "", parentIsRemote: nil, name: "s", kind: .internal,
-                                startTimeUnixNano: 5_000, scope: InstrumentationScope(name: "t"), attributeCapacity: 0)
+                                startTimeUnixNano: 5_000, scope: InternedScope.intern(InstrumentationScope(name: "t")), attributeCapacity: 0)
         XCTAssertTrue(record.finish(at: 4_000))
         XCTAssertEqual(record.endTimeUnixNano, 5_000)
     }
