@@ -87,29 +87,33 @@ func threadMinorFaults() -> Int {
     return usage.ru_minflt
 }
 
-/// The process's peak resident set since the last ``resetPeakRSS()`` (`VmHWM`), or since it started.
+/// The process's peak resident set since the last ``resetPeakRSS()`` (`VmHWM`), or since it
+/// started if /proc cannot tell (then `ru_maxrss`, said on stderr).
 func peakRSSMegabytes() -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss / 1024)
+    if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kilobytes = line.dropFirst(6).split(whereSeparator: \.isWhitespace).first.flatMap({ Int($0) }) {
+        return kilobytes / 1024
     }
-    return kilobytes / 1024
+    FileHandle.standardError.write(Data("trace-bench: no VmHWM in /proc/self/status; peak RSS is the process's lifetime peak\n".utf8))
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss / 1024)
 }
 
 /// Starts a new peak: returns the heap's free memory to the system (`malloc_trim`, so that memory a
 /// previous run freed is not counted again), then has the kernel reset `VmHWM` to the current
-/// resident set ("5" to `clear_refs`).
+/// resident set ("5" to `clear_refs`); says on stderr if it could not.
 func resetPeakRSS() {
     typealias MallocTrim = @convention(c) (Int) -> Int32
     if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
         _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
     }
-    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
-        handle.write(Data("5".utf8))
-        try? handle.close()
+    let fd = open("/proc/self/clear_refs", O_WRONLY)
+    let reset = fd >= 0 && write(fd, "5", 1) == 1
+    if fd >= 0 { close(fd) }
+    if !reset {
+        FileHandle.standardError.write(Data("trace-bench: cannot reset the peak RSS (/proc/self/clear_refs); peaks include earlier runs\n".utf8))
     }
 }
 

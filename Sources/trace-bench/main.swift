@@ -145,7 +145,6 @@ if options.only == nil || options.only == "W1-DT" {
     print("W1-DT ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
 }
 
-// W2: four producers, 250,000 spans each, a queue that never drops; delivered spans per second.
 // W2: four producers, nothing may drop; delivered spans per second (median of --runs runs, each
 // clocked from the first span to the receiver's count of all of them).
 if options.only == nil || options.only == "W2" {
@@ -170,10 +169,11 @@ if options.only == nil || options.only == "W2" {
         FileHandle.standardError.write(Data("W2 run: \(Int(runs.last!.perSecond.rounded())) spans/s, peak RSS \(runs.last!.peakMB) MB; \(stats) elapsed=\(elapsed) produced_in=\(producedAt) receiver_cpu_s=\((receiver?.report().cpuSeconds ?? 0) - cpuBefore)\n".utf8))
     }
     let median = runs.sorted { $0.perSecond < $1.perSecond }[runs.count / 2]
-    // A run that lost a span is reported, whichever run the median is.
-    let received = runs.first { $0.received != threads * perThread }?.received ?? median.received
+    // A run that lost a span is reported (and named), whichever run is the median.
+    let lossy = runs.indices.first { runs[$0].received != nil && runs[$0].received != threads * perThread }
+    let received = lossy.map { "\(runs[$0].received!)(run \($0 + 1))" } ?? median.received.map(String.init) ?? "n/a"
     // The highest of the runs' peaks (each measured from its own start).
-    print("W2 spans_per_s=\(Int(median.perSecond.rounded())) received=\(received.map(String.init) ?? "n/a") peak_rss_mb=\(runs.map(\.peakMB).max()!)")
+    print("W2 spans_per_s=\(Int(median.perSecond.rounded())) received=\(received) peak_rss_mb=\(runs.map(\.peakMB).max()!)")
 }
 // W3: an instrumented generation call when nobody listens.
 if options.only == nil || options.only == "W3" {

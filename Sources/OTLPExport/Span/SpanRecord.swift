@@ -60,6 +60,9 @@ public struct SpanLink: Sendable, Equatable {
 }
 
 /// The library or module that produced a span (OTLP `InstrumentationScope`).
+///
+/// Spans point at one shared copy of their scope, kept for the life of the process: use a small,
+/// fixed set of scopes (one per library or plugin), never names made up at run time.
 public struct InstrumentationScope: Sendable, Hashable {
     /// Scope name, e.g. `mellea.backend`.
     public let name: String
@@ -77,22 +80,32 @@ public struct InstrumentationScope: Sendable, Hashable {
 ///
 /// A span record points at its scope's copy instead of holding the scope's two strings: making a
 /// span then copies and releases no string for it, and the encoder groups spans by comparing
-/// pointers. Each distinct scope costs a few dozen bytes for the life of the process (scopes name
-/// libraries and plugins: a handful), held by the registry, so a record's pointer never dangles.
+/// pointers. The registry holds every copy for the life of the process (so a record's pointer
+/// never dangles): about 120–250 bytes per distinct scope. Scopes name libraries and plugins, a
+/// small fixed set; a scope name made up at run time (per request, per model) would grow it
+/// without end. Scopes are told apart by their UTF-8 bytes (not by `String` equality, which
+/// would merge canonically equivalent spellings into the first one seen).
 @usableFromInline package final class InternedScope: Sendable {
     /// The scope.
     package let scope: InstrumentationScope
 
     private init(_ scope: InstrumentationScope) { self.scope = scope }
 
-    private static let registry = Locked<[InstrumentationScope: InternedScope]>([:])
+    private struct Key: Hashable {
+        let name: [UInt8]
+        let version: [UInt8]
+    }
 
-    /// The shared copy of `scope` (made on first use).
+    private static let registry = Locked<[Key: InternedScope]>([:])
+
+    /// The shared copy of `scope` (made on first use). Takes a process-wide lock: called once per
+    /// tracer core, and by the public `SpanRecord` initializer.
     package static func intern(_ scope: InstrumentationScope) -> Unmanaged<InternedScope> {
+        let key = Key(name: Array(scope.name.utf8), version: Array(scope.version.utf8))
         let interned = registry.withLock { known in
-            if let existing = known[scope] { return existing }
+            if let existing = known[key] { return existing }
             let made = InternedScope(scope)
-            known[scope] = made
+            known[key] = made
             return made
         }
         return Unmanaged.passUnretained(interned)
@@ -156,7 +169,8 @@ public final class SpanRecord: @unchecked Sendable {
     @exclusivity(unchecked) public package(set) var hasEnded: Bool
 
     /// Creates a finished span record. A record holds at most 65,535 attributes: any beyond are
-    /// added to `droppedAttributesCount`.
+    /// added to `droppedAttributesCount`. Finds the scope's shared copy under a process-wide lock
+    /// (see ``InstrumentationScope``); spans made through a tracer do not take it.
     public convenience init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID = .invalid,
                             traceFlags: UInt8 = 1, traceState: String = "", parentIsRemote: Bool? = nil,
                             name: String, kind: SpanKind = .internal,

@@ -15,7 +15,8 @@ public final class TracerCore: Sendable {
     /// Whether error messages (which may echo prompts) are recorded; only with content capture.
     public let recordsErrorMessages: Bool
 
-    /// Creates a tracer core.
+    /// Creates a tracer core. Its scope is kept for the life of the process (see
+    /// ``OTLPExport/InstrumentationScope``).
     public init(processor: any SpanProcessor, sampler: Sampler = .parentBased(root: .alwaysOn),
                 limits: SpanLimits = SpanLimits(),
                 scope: InstrumentationScope = InstrumentationScope(name: "mellea", version: Resource.sdkVersion),
@@ -28,7 +29,8 @@ public final class TracerCore: Sendable {
         internedScope = InternedScope.intern(scope)
     }
 
-    /// The same pipeline under another instrumentation scope.
+    /// The same pipeline under another instrumentation scope (kept for the life of the process:
+    /// use a fixed name, one per library or plugin).
     public func withScope(_ name: String) -> TracerCore {
         TracerCore(processor: processor, sampler: sampler, limits: limits,
                    scope: InstrumentationScope(name: name, version: scope.version), recordsErrorMessages: recordsErrorMessages)

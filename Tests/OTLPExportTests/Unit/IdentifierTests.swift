@@ -144,7 +144,7 @@ final class IDGeneratorTests: XCTestCase {
     func testAForkedChildDrawsOtherIDsThanItsParent() throws {
         _ = cgrpc_random_next()  // this thread's generator seeded, the fork handler installed
         var pipeEnds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&pipeEnds), 0)
+        guard pipe(&pipeEnds) == 0 else { return XCTFail("pipe failed: errno \(errno)") }
         let child = fork()
         if child == 0 {
             // The child: only C calls until _exit (the other threads of this process are gone).
@@ -152,15 +152,21 @@ final class IDGeneratorTests: XCTestCase {
             _ = write(pipeEnds[1], &drawn, 8)
             _exit(0)
         }
-        XCTAssertGreaterThan(child, 0, "fork failed")
         close(pipeEnds[1])
+        defer { close(pipeEnds[0]) }
+        guard child > 0 else { return XCTFail("fork failed: errno \(errno)") }
         let parentDraw = cgrpc_random_next()
         var childDraw: UInt64 = 0
-        let read = Foundation.read(pipeEnds[0], &childDraw, 8)
-        close(pipeEnds[0])
+        var got = 0
+        while got < 8 {  // an 8-byte pipe write arrives whole; a signal may interrupt the read
+            let n = withUnsafeMutableBytes(of: &childDraw) { Foundation.read(pipeEnds[0], $0.baseAddress! + got, 8 - got) }
+            if n > 0 { got += n } else if n < 0 && errno == EINTR { continue } else { break }
+        }
         var status: Int32 = 0
-        waitpid(child, &status, 0)
-        XCTAssertEqual(read, 8, "the child reported its draw")
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        XCTAssertEqual(got, 8, "the child reported its draw")
+        XCTAssertEqual(status & 0x7f, 0, "the child exited normally")
+        XCTAssertEqual((status >> 8) & 0xff, 0, "the child exited with status 0")
         XCTAssertNotEqual(childDraw, parentDraw, "without a reseed the child repeats the parent's next id")
     }
 }

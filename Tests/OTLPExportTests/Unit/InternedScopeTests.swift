@@ -14,4 +14,12 @@ final class InternedScopeTests: XCTestCase {
         XCTAssertEqual(record.internedScope.toOpaque(), otherVersion.toOpaque())
         XCTAssertEqual(record.scope, InstrumentationScope(name: "interned.a", version: "2"))
     }
+
+    func testCanonicallyEquivalentSpellingsStayApart() {
+        let composed = InternedScope.intern(InstrumentationScope(name: "caf\u{E9}"))
+        let decomposed = InternedScope.intern(InstrumentationScope(name: "cafe\u{301}"))
+        XCTAssertNotEqual(composed.toOpaque(), decomposed.toOpaque())
+        XCTAssertEqual(Array(decomposed.takeUnretainedValue().scope.name.utf8), Array("cafe\u{301}".utf8),
+                       "each keeps its own bytes")
+    }
 }
