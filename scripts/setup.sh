@@ -6,6 +6,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# Debian 12 packages no Swift toolchain: it comes from swift.org (or swiftly), 6.0 or later.
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: no 'swift' on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/), then run this again" >&2
+  exit 1
+fi
+
 packages=(libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev pkg-config openssl python3-venv)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
