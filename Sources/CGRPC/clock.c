@@ -37,6 +37,11 @@ static const uint64_t largest_rate_change_divisor = 1000;
 // The rate: counter ticks against CLOCK_MONOTONIC (same rate as CLOCK_REALTIME, never stepped)
 // from one baseline reading, measured again each time the time since the baseline has doubled
 // (its error shrinks as 1/t) and at least every 10 s, when the clocksource is checked again too.
+// Nanoseconds as counter ticks at `rate_32_32` (32.32 ns per tick, not 0).
+static uint64_t ns_to_ticks(uint64_t ns, uint64_t rate_32_32) {
+    return (uint64_t)(((unsigned __int128)ns << 32) / rate_32_32);
+}
+
 static pthread_mutex_t calibration_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int counter_usable = -1;             // -1: not checked yet; 0: never again
 static _Atomic uint64_t rate;                       // 32.32 ns per tick; 0: not measured yet
@@ -120,8 +125,7 @@ static void measure_if_due(uint64_t counter) {
                 || !kernel_keeps_time_with_counter()) {
                 stop_using_counter();
             } else {
-                atomic_store_explicit(&window_ticks, (uint64_t)(((unsigned __int128)window_ns << 32) / measured),
-                                      memory_order_relaxed);
+                atomic_store_explicit(&window_ticks, ns_to_ticks(window_ns, measured), memory_order_relaxed);
                 atomic_store_explicit(&rate, measured, memory_order_relaxed);
                 uint64_t elapsed = now_ns - baseline_ns;
                 next_measurement_ns = now_ns + (elapsed < longest_interval_ns ? elapsed : longest_interval_ns);
@@ -132,7 +136,7 @@ static void measure_if_due(uint64_t counter) {
     // The next measurement in counter ticks; before the rate is known, as if the counter ran at
     // 4 GHz (faster than any: the first measurement comes a little late, never many times early).
     uint64_t current = atomic_load_explicit(&rate, memory_order_relaxed);
-    uint64_t wait_ticks = current ? (uint64_t)(((unsigned __int128)wait_ns << 32) / current) : 4 * wait_ns;
+    uint64_t wait_ticks = current ? ns_to_ticks(wait_ns, current) : 4 * wait_ns;
     uint64_t at = __rdtsc();
     atomic_store_explicit(&measurement_set_counter, at, memory_order_relaxed);
     atomic_store_explicit(&next_measurement_counter, at + wait_ticks, memory_order_relaxed);

@@ -27,10 +27,10 @@ func measureDisabledCost(calls: Int) async -> (perCall: Double, direct: Double, 
     for _ in 0..<5 {
         var start = ContinuousClock.now
         for _ in 0..<calls { _ = try? await backend.generate(request) }
-        directRuns.append(Double((ContinuousClock.now - start).nanoseconds) / Double(calls))
+        directRuns.append(Double((ContinuousClock.now - start).wholeNanoseconds) / Double(calls))
         start = ContinuousClock.now
         for _ in 0..<calls { _ = try? await core.generate(backend, request) }
-        coreRuns.append(Double((ContinuousClock.now - start).nanoseconds) / Double(calls))
+        coreRuns.append(Double((ContinuousClock.now - start).wholeNanoseconds) / Double(calls))
     }
     let direct = directRuns.sorted()[2]
     let throughCore = coreRuns.sorted()[2]

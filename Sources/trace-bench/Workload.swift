@@ -116,10 +116,3 @@ func resetPeakRSS() {
         FileHandle.standardError.write(Data("trace-bench: cannot reset the peak RSS (/proc/self/clear_refs); peaks include earlier runs\n".utf8))
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

@@ -118,8 +118,8 @@ if options.only == nil || options.only == "W1" {
         processor.shutdown(timeout: .seconds(60))
         let stats = processor.statistics
         let got = (receiver?.waitForSpans(before + stats.exported)).map { $0 - before }
-        runs.append((Double(elapsed.nanoseconds) / Double(options.spans), stats.dropped, got))
-        FileHandle.standardError.write(Data("W1 run: wall \(elapsed.nanoseconds / Int64(options.spans)) ns/span, producer thread CPU \(cpu / UInt64(options.spans)) ns/span, \(faults) page faults; \(stats)\n".utf8))
+        runs.append((Double(elapsed.wholeNanoseconds) / Double(options.spans), stats.dropped, got))
+        FileHandle.standardError.write(Data("W1 run: wall \(elapsed.wholeNanoseconds / Int64(options.spans)) ns/span, producer thread CPU \(cpu / UInt64(options.spans)) ns/span, \(faults) page faults; \(stats)\n".utf8))
     }
     let median = runs.sorted { $0.ns < $1.ns }[runs.count / 2]
     print("W1 ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
@@ -139,7 +139,7 @@ if options.only == nil || options.only == "W1-DT" {
         processor.shutdown(timeout: .seconds(60))
         let stats = processor.statistics
         let got = (receiver?.waitForSpans(before + stats.exported)).map { $0 - before }
-        runs.append((Double(elapsed.nanoseconds) / Double(options.spans), stats.dropped, got))
+        runs.append((Double(elapsed.wholeNanoseconds) / Double(options.spans), stats.dropped, got))
     }
     let median = runs.sorted { $0.ns < $1.ns }[runs.count / 2]
     print("W1-DT ns_per_span=\(Int(median.ns.rounded())) dropped=\(median.dropped) received=\(median.received.map(String.init) ?? "n/a")")
@@ -165,7 +165,7 @@ if options.only == nil || options.only == "W2" {
         let got = (receiver?.waitForSpans(before + threads * perThread)).map { $0 - before }
         let elapsed = ContinuousClock.now - start
         let delivered = got ?? stats.exported
-        runs.append((Double(delivered) / (Double(elapsed.nanoseconds) / 1e9), got, peakRSSMegabytes()))
+        runs.append((Double(delivered) / (Double(elapsed.wholeNanoseconds) / 1e9), got, peakRSSMegabytes()))
         FileHandle.standardError.write(Data("W2 run: \(Int(runs.last!.perSecond.rounded())) spans/s, peak RSS \(runs.last!.peakMB) MB; \(stats) elapsed=\(elapsed) produced_in=\(producedAt) receiver_cpu_s=\((receiver?.report().cpuSeconds ?? 0) - cpuBefore)\n".utf8))
     }
     let median = runs.sorted { $0.perSecond < $1.perSecond }[runs.count / 2]
@@ -215,7 +215,7 @@ if options.only == "W0-4" {
             for i in 0..<perThread { workload.chatSpan(thread * perThread + i, core: core, parent: parent) }
         }
         let elapsed = ContinuousClock.now - start
-        print("W0-4 \(queued ? "queued" : "dropped") ns_per_span=\(elapsed.nanoseconds / Int64(4 * perThread)) (wall, 4 threads)")
+        print("W0-4 \(queued ? "queued" : "dropped") ns_per_span=\(elapsed.wholeNanoseconds / Int64(4 * perThread)) (wall, 4 threads)")
         _ = processor.shutdown(timeout: .seconds(60))
     }
 }
@@ -227,7 +227,7 @@ if options.only == "W0-DT" {
     let parent = tracer.startSpan("action").context
     let start = ContinuousClock.now
     for i in 0..<options.spans { workload.chatSpanDT(i, tracer: tracer, parent: parent) }
-    print("W0-DT producer-only ns_per_span=\((ContinuousClock.now - start).nanoseconds / Int64(options.spans))")
+    print("W0-DT producer-only ns_per_span=\((ContinuousClock.now - start).wholeNanoseconds / Int64(options.spans))")
 }
 
 if options.only == "W0" {
@@ -242,10 +242,10 @@ if options.only == "W0" {
             let chunkStart = ContinuousClock.now
             let end = min(index + 10_000, options.spans)
             for i in index..<end { workload.chatSpan(i, core: core, parent: parent) }
-            bestChunk = min(bestChunk, Double((ContinuousClock.now - chunkStart).nanoseconds) / Double(end - index))
+            bestChunk = min(bestChunk, Double((ContinuousClock.now - chunkStart).wholeNanoseconds) / Double(end - index))
             index = end
         }
-        runs.append(Double((ContinuousClock.now - start).nanoseconds) / Double(options.spans))
+        runs.append(Double((ContinuousClock.now - start).wholeNanoseconds) / Double(options.spans))
     }
     print("W0 producer-only ns_per_span=\(Int(runs.sorted()[runs.count / 2].rounded())) best_10k_chunk=\(Int(bestChunk.rounded()))")
 }
@@ -273,7 +273,7 @@ if options.only == "ENCODE" {
     for _ in 0..<options.runs {
         let start = ContinuousClock.now
         for round in 0..<200 { bytes = encoder.encode(batches[round % 10]).requests.reduce(0) { $0 + $1.payload.count } }
-        best = min(best, Double((ContinuousClock.now - start).nanoseconds) / Double(200 * 512))
+        best = min(best, Double((ContinuousClock.now - start).wholeNanoseconds) / Double(200 * 512))
     }
     print("ENCODE ns_per_span=\(Int(best.rounded())) bytes_per_span=\(bytes / 512)")
 }

@@ -93,7 +93,7 @@ extension Duration {
     var wholeMilliseconds: Int64 { whole(perSecond: 1000) }
 
     /// Whole nanoseconds, rounded toward zero (saturating).
-    var wholeNanoseconds: Int64 { whole(perSecond: 1_000_000_000) }
+    package var wholeNanoseconds: Int64 { whole(perSecond: 1_000_000_000) }
 
     private func whole(perSecond units: Int64) -> Int64 {
         let (seconds, attoseconds) = components

@@ -143,9 +143,7 @@ public final class OTLPRequestEncoder {
             packed = attribute.bytes
             if let identity { attributeCache.store(identity, packed) }
         }
-        span.reserve(11 + packed.count)
-        span.appendHeader(field: 9, length: packed.count)
-        span.append(packed)
+        span.appendField(9, packed)
     }
 
     /// Packs `message`, built last by `messages` (whose size bound holds for it), at the end of `buffer`.
@@ -193,19 +191,16 @@ private final class PackingBuffer {
         base = grown
     }
 
-    /// Writes the tag and length of a length-delimited field (room reserved by the caller).
-    func appendHeader(field: UInt8, length: Int) {
-        WireFormat.header(field: field, length: length) { byte in
+    /// Appends `payload` as length-delimited field `field`.
+    func appendField(_ field: UInt8, _ payload: UnsafeRawBufferPointer) {
+        reserve(11 + payload.count)  // tag, a length of up to 10 bytes, the payload
+        WireFormat.header(field: field, length: payload.count) { byte in
             base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
             count += 1
         }
-    }
-
-    /// Copies `bytes` (room reserved by the caller).
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard let source = bytes.baseAddress else { return }
-        (base + count).copyMemory(from: source, byteCount: bytes.count)
-        count += bytes.count
+        guard let source = payload.baseAddress else { return }
+        (base + count).copyMemory(from: source, byteCount: payload.count)
+        count += payload.count
     }
 }
 

@@ -11,40 +11,34 @@
 /// Direct-mapped: a new attribute replaces whichever one shared its slot. Not thread-safe; each
 /// encoder has its own.
 final class PackedAttributeCache {
-    /// An attribute's key bits, value kind and value bits.
+    /// An attribute's key bits, value kind and value bits, and the slot they hash to.
     struct Identity: Equatable {
         let key: (UInt64, UInt64)
         let kind: UInt64
         let value: (UInt64, UInt64)
+        let slot: Int
 
         /// The attribute's identity, or `nil` when its bits do not identify its content.
         init?(_ attribute: borrowing Attribute) {
             guard attribute.key.isExemptFromReferenceCounting else { return nil }
-            key = Self.bits(attribute.key)
+            key = attribute.key.rawBits
             switch attribute.value {
             case .string(let string) where string.isExemptFromReferenceCounting:
-                (kind, value) = (1, Self.bits(string))
+                (kind, value) = (1, string.rawBits)
             case .bool(let flag): (kind, value) = (2, (flag ? 1 : 0, 0))
             case .int(let number): (kind, value) = (3, (UInt64(bitPattern: number), 0))
             case .double(let number): (kind, value) = (4, (number.bitPattern, 0))
             case .stringArray(let strings) where strings.count == 1 && strings[0].isExemptFromReferenceCounting:
-                (kind, value) = (5, Self.bits(strings[0]))
+                (kind, value) = (5, strings[0].rawBits)
             default: return nil
             }
-        }
-
-        private static func bits(_ string: String) -> (UInt64, UInt64) {
-            unsafeBitCast(string, to: (UInt64, UInt64).self)
+            var hash = key.0 &* 0x9E37_79B9_7F4A_7C15 ^ key.1
+            hash = (hash ^ kind ^ value.0 &* 0xC2B2_AE3D_27D4_EB4F ^ value.1) &* 0x1656_67B1_9E37_79F9
+            slot = Int(truncatingIfNeeded: hash >> 55)  // 9 bits: 512 slots
         }
 
         static func == (a: Identity, b: Identity) -> Bool {
             a.key == b.key && a.kind == b.kind && a.value == b.value
-        }
-
-        var slot: Int {
-            var hash = key.0 &* 0x9E37_79B9_7F4A_7C15 ^ key.1
-            hash = (hash ^ kind ^ value.0 &* 0xC2B2_AE3D_27D4_EB4F ^ value.1) &* 0x1656_67B1_9E37_79F9
-            return Int(truncatingIfNeeded: hash >> 55)  // 9 bits: 512 slots
         }
     }
 

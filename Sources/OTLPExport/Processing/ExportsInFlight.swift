@@ -45,28 +45,28 @@ final class ExportsInFlight: Sendable {
 
     /// Accounts for a finished export and frees its slot, unless it was abandoned meanwhile.
     func finish(_ id: Int, with result: ExportResult) {
-        let accounted = registry.withLock { state -> Bool in
-            guard let export = state.exports.removeValue(forKey: id) else { return false }
-            counters.record(result)
-            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
-            return true
-        }
-        if accounted { slots.signal() }
+        if settle(id, { _ in result }) != nil { slots.signal() }
     }
 
     /// Gives up on an export: counts its spans as failed, cancels it and frees its slot.
     /// Returns `false` if it had already finished.
     @discardableResult
     func abandon(_ id: Int) -> Bool {
-        guard let export = registry.withLock({ state -> Export? in
-            guard let export = state.exports.removeValue(forKey: id) else { return nil }
-            counters.record(ExportResult(failed: export.count, failure: .timedOut))
-            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
-            return export
-        }) else { return false }
+        guard let export = settle(id, { ExportResult(failed: $0, failure: .timedOut) }) else { return false }
         export.task?.cancel()
         slots.signal()
         return true
+    }
+
+    /// Removes export `id` (if it is still here) and records its `result` (given its span count);
+    /// the export, or `nil` if it was already settled. The caller frees the slot.
+    private func settle(_ id: Int, _ result: (Int) -> ExportResult) -> Export? {
+        registry.withLock { state -> Export? in
+            guard let export = state.exports.removeValue(forKey: id) else { return nil }
+            counters.record(result(export.count))
+            counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
+            return export
+        }
     }
 
     /// The exports past their budget at `now`, or all of them when `all`.

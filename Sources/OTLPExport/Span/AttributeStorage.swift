@@ -157,6 +157,10 @@ extension String {
     @inlinable
     var isExemptFromReferenceCounting: Bool {
         guard MemoryLayout<String>.size == 16 else { return false }
-        return unsafeBitCast(self, to: (UInt64, UInt64).self).1 >> 63 == 1
+        return rawBits.1 >> 63 == 1
     }
+
+    /// The string's two words (only meaningful where ``isExemptFromReferenceCounting`` can be true).
+    @inlinable
+    var rawBits: (UInt64, UInt64) { unsafeBitCast(self, to: (UInt64, UInt64).self) }
 }

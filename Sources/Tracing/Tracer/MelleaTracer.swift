@@ -148,10 +148,12 @@ public final class MelleaSpan: Tracing.Span {
             // come, with no search for an earlier one of the same key and no intermediate array.
             // (Only `end` gives this span's record attributes, so it is always fresh here; the
             // other branch keeps that true should another path ever add some.)
-            let fresh = builder.record.attributeStorage.count == 0
-            attributes.forEach { key, value in
-                guard let converted = AttributeValue(value) else { return }
-                if fresh { builder.appendAttribute(key, converted) } else { builder.setAttribute(key, converted) }
+            if builder.isRecording {  // an unsampled span keeps nothing: convert nothing
+                let fresh = builder.record.attributeStorage.count == 0
+                attributes.forEach { key, value in
+                    guard let converted = AttributeValue(value) else { return }
+                    if fresh { builder.appendAttribute(key, converted) } else { builder.setAttribute(key, converted) }
+                }
             }
             builder.end(at: time)
         }

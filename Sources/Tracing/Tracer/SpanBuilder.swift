@@ -95,6 +95,7 @@ public struct SpanBuilder: @unchecked Sendable {
 
     /// Adds a link to another span.
     public func addLink(_ context: SpanContext, attributes: [Attribute] = []) {
+        guard record.acceptsChanges else { return }
         record.appendLink(OTLPExport.SpanLink(traceID: context.traceID, spanID: context.spanID,
                                               traceFlags: context.traceFlags, traceState: context.traceState,
                                               attributes: attributes), limit: core.limits.linkCount)

@@ -9,7 +9,7 @@ public final class TracerCore: Sendable {
     /// Span limits.
     public let limits: SpanLimits
     /// The instrumentation scope of the spans.
-    public let scope: InstrumentationScope
+    public var scope: InstrumentationScope { internedScope._withUnsafeGuaranteedRef { $0.scope } }
     /// Its shared copy, which every span record points at.
     @usableFromInline package let internedScope: Unmanaged<InternedScope>
     /// Whether error messages (which may echo prompts) are recorded; only with content capture.
@@ -25,7 +25,6 @@ public final class TracerCore: Sendable {
         self.recordsErrorMessages = recordsErrorMessages
         self.sampler = sampler
         self.limits = limits
-        self.scope = scope
         internedScope = InternedScope.intern(scope)
     }
 
