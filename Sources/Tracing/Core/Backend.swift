@@ -32,12 +32,15 @@ public struct GenerationRequest: Sendable, Equatable {
     public var options: ModelOptions
     public var format: OutputFormat
     public var tools: [ToolDefinition]
+    /// How the model may use `tools`; `nil` leaves it to the server's default.
+    public var toolChoice: ToolChoice?
 
     public init(messages: [ChatMessage], options: ModelOptions = ModelOptions(), format: OutputFormat = .text,
-                tools: [ToolDefinition] = []) {
+                tools: [ToolDefinition] = [], toolChoice: ToolChoice? = nil) {
         self.messages = messages
         self.options = options
         self.format = format
         self.tools = tools
+        self.toolChoice = toolChoice
     }
 }

@@ -2,18 +2,33 @@
 public struct ChatMessage: Sendable, Equatable {
     /// `system`, `user`, `assistant` or `tool`.
     public var role: String
-    /// The text.
+    /// The text (for a `tool` message, the tool's result).
     public var content: String
+    /// The tools an `assistant` message asked for.
+    public var toolCalls: [ToolCall]
+    /// The call a `tool` message answers.
+    public var toolCallID: String?
 
     /// Creates a message.
-    public init(role: String, content: String) {
+    public init(role: String, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
     }
 
+    /// A system message.
     public static func system(_ text: String) -> ChatMessage { ChatMessage(role: "system", content: text) }
+    /// A user message.
     public static func user(_ text: String) -> ChatMessage { ChatMessage(role: "user", content: text) }
-    public static func assistant(_ text: String) -> ChatMessage { ChatMessage(role: "assistant", content: text) }
+    /// An assistant message, with the tool calls it requested.
+    public static func assistant(_ text: String, toolCalls: [ToolCall] = []) -> ChatMessage {
+        ChatMessage(role: "assistant", content: text, toolCalls: toolCalls)
+    }
+    /// A tool's result, answering the call `callID`.
+    public static func tool(callID: String, _ result: String) -> ChatMessage {
+        ChatMessage(role: "tool", content: result, toolCallID: callID)
+    }
 }
 
 /// Request parameters for a model call; `nil` means "not sent".
@@ -130,20 +145,38 @@ public struct GenerationResult: Sendable, Equatable {
     }
 }
 
-/// One piece of a streamed generation. The last chunk carries the metadata.
+/// One piece of a streamed generation. The last chunk carries the metadata and the tool calls
+/// the model asked for, each whole (a back end assembles streamed deltas before yielding them).
 public struct StreamChunk: Sendable, Equatable {
     public var text: String
+    public var toolCalls: [ToolCall]
     public var metadata: GenerationMetadata?
 
-    public init(text: String, metadata: GenerationMetadata? = nil) {
+    public init(text: String, toolCalls: [ToolCall] = [], metadata: GenerationMetadata? = nil) {
         self.text = text
+        self.toolCalls = toolCalls
         self.metadata = metadata
     }
 }
 
 /// The output format requested from the model.
 public enum OutputFormat: Sendable, Equatable {
+    /// Free text.
     case text
-    /// JSON following the named schema.
-    case json(schemaName: String)
+    /// Any JSON object (OpenAI's `json_object` response format).
+    case jsonObject
+    /// JSON following the named schema (`schemaJSON`, a JSON Schema document).
+    case json(schemaName: String, schemaJSON: String = "{}")
+}
+
+/// Whether and which tool the model must call.
+public enum ToolChoice: Sendable, Equatable {
+    /// The model decides.
+    case auto
+    /// The model must not call a tool.
+    case none
+    /// The model must call some tool.
+    case required
+    /// The model must call this tool.
+    case function(String)
 }

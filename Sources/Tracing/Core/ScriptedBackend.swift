@@ -8,6 +8,8 @@ public final class ScriptedBackend: Backend {
     public enum Reply: Sendable {
         /// Answer with this text and metadata.
         case text(String, GenerationMetadata = GenerationMetadata())
+        /// Answer with this whole result (for example one that asks for tool calls).
+        case result(GenerationResult)
         /// Fail with this error.
         case failure(any Error)
         /// Answer after running `work` (e.g. an instrumented HTTP call) in the back end's context.
@@ -45,6 +47,8 @@ public final class ScriptedBackend: Backend {
         switch nextReply() {
         case .text(let text, let metadata):
             return GenerationResult(text: text, metadata: metadata)
+        case .result(let result):
+            return result
         case .failure(let error):
             throw error
         case .work(let work):
@@ -78,6 +82,10 @@ public final class ScriptedBackend: Backend {
                         continuation.yield(StreamChunk(text: String(word) + " "))
                     }
                     continuation.yield(StreamChunk(text: "", metadata: metadata))
+                    continuation.finish()
+                case .result(let result):
+                    if !result.text.isEmpty { continuation.yield(StreamChunk(text: result.text)) }
+                    continuation.yield(StreamChunk(text: "", toolCalls: result.toolCalls, metadata: result.metadata))
                     continuation.finish()
                 case .delayed(let delay, let text):
                     continuation.yield(StreamChunk(text: "…"))
