@@ -76,7 +76,7 @@ final class ChatSpanTests: XCTestCase {
         guard case .error(let description) = chat.status else { return XCTFail("status \(chat.status)") }
         XCTAssertFalse(description.contains("secret"), "error text must not carry content without opt-in")
         XCTAssertFalse(chat.events.flatMap(\.attributes).contains { "\($0.value)".contains("secret") })
-        let action = try harness.span(named: "action")
+        let action = try harness.span(named: "invoke_workflow Instruction")
         XCTAssertEqual(action["error.type"], "TestFailure")
         XCTAssertEqual(harness.inFlight, 1, "only the session span stays open")
     }
@@ -105,13 +105,15 @@ final class ChatSpanTests: XCTestCase {
             return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         }
         let input = try decode("gen_ai.input.messages")
-        XCTAssertEqual(input.first?["role"] as? String, "user")
-        XCTAssertEqual((input.first?["parts"] as? [[String: Any]])?.first?["content"] as? String, "the question")
+        // A system message that is part of the history stays in the messages (the conventions use
+        // gen_ai.system_instructions only for instructions sent separately).
+        XCTAssertEqual(input.map { $0["role"] as? String }, ["system", "user"])
+        XCTAssertEqual((input[0]["parts"] as? [[String: Any]])?.first?["content"] as? String, "be brief")
+        XCTAssertEqual((input[1]["parts"] as? [[String: Any]])?.first?["content"] as? String, "the question")
+        XCTAssertNil(chat["gen_ai.system_instructions"])
         let output = try decode("gen_ai.output.messages")
         XCTAssertEqual((output.first?["parts"] as? [[String: Any]])?.first?["content"] as? String, "the \"answer\"")
         XCTAssertEqual(output.first?["finish_reason"] as? String, "stop")
-        let system = try decode("gen_ai.system_instructions")
-        XCTAssertEqual(system.first?["content"] as? String, "be brief")
     }
 
     func testBatchIsOneTextCompletionSpanWithAggregateUsage() async throws {
@@ -148,16 +150,20 @@ final class ChatSpanTests: XCTestCase {
 }
 
 final class SamplingSpanTests: XCTestCase {
-    /// A user's own sampling strategy fires the public hooks; the spans follow.
+    /// A user's own sampling strategy fires the public hooks; the spans follow, and the check
+    /// fired in the sampling span's context nests under it.
     func testUserFiredSamplingAndValidationHooksBecomeSpans() throws {
         let harness = TracingHarness()
         var start = SamplingLoopStartPayload(sessionID: nil, samplingID: "s1", strategyName: "rejection",
                                              requirementCount: 2, loopBudget: 3)
         try harness.registry.fire(&start)
-        var check = ValidationPreCheckPayload(sessionID: nil, validationID: "v1", requirements: ["short", "polite"])
+        var check = ValidationPreCheckPayload(sessionID: nil, validationID: "v1", requirements: ["short", "polite"],
+                                              context: start.context)
         try harness.registry.fire(&check)
-        harness.registry.fireClosing(ValidationPostCheckPayload(sessionID: nil, validationID: "v1", passedCount: 1,
-                                                                failedCount: 1, allPassed: false))
+        harness.registry.fireClosing(ValidationPostCheckPayload(
+            sessionID: nil, validationID: "v1",
+            results: [RequirementResult(requirement: "short", verdict: .pass),
+                      RequirementResult(requirement: "polite", verdict: .fail("rude"))], allPassed: false))
         harness.registry.fireClosing(SamplingIterationPayload(sessionID: nil, samplingID: "s1", iteration: 1,
                                                               allValidationsPassed: false, validCount: 1, totalCount: 2))
         harness.registry.fireClosing(SamplingRepairPayload(sessionID: nil, samplingID: "s1", repairType: "instruction",
@@ -168,11 +174,13 @@ final class SamplingSpanTests: XCTestCase {
         XCTAssertEqual(sampling["mellea.sampling.strategy_type"], "rejection")
         XCTAssertEqual(sampling["mellea.sampling.loop_budget"], .int(3))
         XCTAssertEqual(sampling["mellea.sampling.success"], .bool(false))
-        XCTAssertEqual(sampling.events.map(\.name), ["iteration", "repair"])
+        XCTAssertEqual(sampling.events.map(\.name), ["mellea.sampling.iteration", "mellea.sampling.repair"])
         XCTAssertEqual(sampling.status, .unset, "an exhausted budget is not an error")
+        XCTAssertNil(sampling["mellea.sampling.failure_reason"], "free text needs content capture")
         let validation = try harness.span(named: "validation")
         XCTAssertEqual(validation["mellea.validation.failed_count"], .int(1))
-        XCTAssertEqual(validation.parentSpanID, SpanID.invalid)
+        XCTAssertNil(validation["mellea.validation.failure_reasons"], "reasons are free text: content only")
+        XCTAssertEqual(validation.parentSpanID, sampling.spanID)
         XCTAssertEqual(harness.inFlight, 0)
     }
 }

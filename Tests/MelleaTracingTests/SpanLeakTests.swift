@@ -16,6 +16,7 @@ final class SpanLeakTests: XCTestCase {
         XCTAssertEqual(harness.inFlight, 0)
     }
 
+    /// Cancelling the caller's task ends every span, recorded as cancelled: on purpose, not an error.
     func testTaskCancellationClosesEverySpanAsCancelled() async throws {
         let harness = TracingHarness()
         let session = try Session.start(backend: ScriptedBackend(replies: [.delayed(.seconds(30), "never")]),
@@ -25,9 +26,13 @@ final class SpanLeakTests: XCTestCase {
         task.cancel()
         _ = try? await task.value
         let chat = try harness.span(named: "chat scripted-model")
-        XCTAssertEqual(chat["error.type"], "cancelled")
+        XCTAssertEqual(chat["mellea.end_reason"], "cancelled")
+        XCTAssertNil(chat["error.type"], "a cancellation is not an error")
+        XCTAssertEqual(chat.status, .unset)
         XCTAssertEqual(chat["gen_ai.response.finish_reasons"], .stringArray(["error"]))
-        XCTAssertEqual(try harness.span(named: "action")["error.type"], "cancelled")
+        let action = try harness.span(named: "invoke_workflow Instruction")
+        XCTAssertEqual(action["mellea.end_reason"], "cancelled")
+        XCTAssertEqual(action.status, .unset)
         session.close()
         XCTAssertEqual(harness.inFlight, 0)
     }
@@ -78,7 +83,13 @@ final class SpanLeakTests: XCTestCase {
         XCTAssertTrue(closed, "stream and chat spans must close; in flight: \(harness.inFlight)")
         let stream = try harness.span(named: "stream")
         XCTAssertEqual(stream["mellea.streaming.success"], .bool(false))
-        XCTAssertEqual(stream["error.type"], "cancelled")
+        XCTAssertEqual(stream["mellea.end_reason"], "consumer_stopped")
+        XCTAssertNil(stream["error.type"], "a consumer that stops reading is not an error")
+        XCTAssertEqual(stream.status, .unset)
+        let chat = try harness.span(named: "chat scripted-model")
+        XCTAssertEqual(chat.status, .unset)
+        XCTAssertEqual(chat["gen_ai.response.finish_reasons"], .stringArray(["error"]))
+        XCTAssertEqual(session.history, [], "an abandoned stream does not join the history")
         session.close()
     }
 
@@ -94,8 +105,10 @@ final class SpanLeakTests: XCTestCase {
         XCTAssertEqual(chat.parentSpanID, stream.spanID)
         XCTAssertEqual(chat["gen_ai.request.stream"], .bool(true))
         XCTAssertNotNil(chat["gen_ai.response.time_to_first_chunk"])
-        XCTAssertEqual(chat.events.first?.name, "gen_ai.content.first_token")
+        XCTAssertEqual(chat.events.first?.name, "mellea.stream.first_chunk")
+        XCTAssertEqual(stream.events.map(\.name), ["mellea.stream.first_chunk", "mellea.stream.completed"])
         XCTAssertEqual(stream["mellea.streaming.success"], .bool(true))
+        XCTAssertEqual(session.history, [.user("go"), .assistant("a b c ")], "the streamed turn joins the history")
         session.close()
         XCTAssertEqual(harness.inFlight, 0)
     }
@@ -167,7 +180,7 @@ final class SessionLifetimeTests: XCTestCase {
             let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
             _ = try await session.chat("hi")
         }
-        let span = try harness.span(named: "session")
+        let span = try harness.span(named: "invoke_agent session")
         XCTAssertEqual(span["error.type"], "abandoned")
         XCTAssertEqual(harness.inFlight, 0)
     }
@@ -180,7 +193,7 @@ final class SessionLifetimeTests: XCTestCase {
             _ = try await session.chat("too late")
             XCTFail("a closed session must refuse work")
         } catch is SessionClosedError {}
-        XCTAssertTrue(harness.spans().filter { $0.name == "action" }.isEmpty)
+        XCTAssertTrue(harness.spans().filter { $0.name.hasPrefix("invoke_workflow ") }.isEmpty)
     }
 
     func testAPluginOnlyOnTheClosingHookIsStillCalled() async throws {

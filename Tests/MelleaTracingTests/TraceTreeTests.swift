@@ -9,13 +9,14 @@ final class TraceTreeTests: XCTestCase {
     private func assertTree(_ harness: TracingHarness, file: StaticString = #filePath, line: UInt = #line) throws {
         let spans = harness.spans()
         let startup = try XCTUnwrap(spans.first { $0.name == "start_session" }, file: file, line: line)
-        let session = try XCTUnwrap(spans.first { $0.name == "session" }, file: file, line: line)
-        let action = try XCTUnwrap(spans.first { $0.name == "action" }, file: file, line: line)
+        let session = try XCTUnwrap(spans.first { $0.name == "invoke_agent session" }, file: file, line: line)
+        let action = try XCTUnwrap(spans.first { $0.name.hasPrefix("invoke_workflow ") }, file: file, line: line)
         let chat = try XCTUnwrap(spans.first { $0.name.hasPrefix("chat ") }, file: file, line: line)
         XCTAssertEqual(action.parentSpanID, session.spanID, "action must be a child of session", file: file, line: line)
         XCTAssertEqual(chat.parentSpanID, action.spanID, "chat must be a child of action", file: file, line: line)
         XCTAssertEqual(Set([session.traceID, action.traceID, chat.traceID]).count, 1, file: file, line: line)
-        XCTAssertEqual(session.links.first?.spanID, startup.spanID, "session must link to start_session", file: file, line: line)
+        XCTAssertEqual(startup.parentSpanID, session.spanID, "start_session belongs to its session's trace", file: file, line: line)
+        XCTAssertEqual(session.parentSpanID, .invalid, "the session is the root of its trace", file: file, line: line)
         XCTAssertEqual(harness.inFlight, 0, "no span may stay open", file: file, line: line)
     }
 
@@ -44,7 +45,7 @@ final class TraceTreeTests: XCTestCase {
         }
         caller.end()
         session.close()
-        let action = try harness.span(named: "action")
+        let action = try harness.span(named: "invoke_workflow Instruction")
         XCTAssertEqual(action.parentSpanID, caller.context.spanContext?.spanID)
         XCTAssertEqual(action.traceID, caller.context.spanContext?.traceID)
     }
@@ -75,7 +76,7 @@ final class TraceTreeTests: XCTestCase {
             _ = try await session.instruct("hello")
         }
         let server = try harness.span(named: "GET /ask")
-        let action = try harness.span(named: "action")
+        let action = try harness.span(named: "invoke_workflow Instruction")
         XCTAssertEqual(action.parentSpanID, server.spanID)
     }
 
@@ -102,7 +103,7 @@ final class TraceTreeTests: XCTestCase {
         let session = try Session.start(backend: ScriptedBackend(), registry: harness.registry)
         _ = try await session.instruct("one")
         _ = try await session.instruct("two")
-        let actions = harness.spans().filter { $0.name == "action" }
+        let actions = harness.spans().filter { $0.name.hasPrefix("invoke_workflow ") }
         XCTAssertEqual(actions.count, 2)
         XCTAssertEqual(actions[0].parentSpanID, actions[1].parentSpanID, "both actions are children of the session")
         XCTAssertNotEqual(actions[1].parentSpanID, actions[0].spanID)

@@ -28,8 +28,8 @@ final class FullSessionEndToEndTests: XCTestCase {
         func named(_ name: String) throws -> [String: Any] {
             try XCTUnwrap(spans.first { $0["name"] as? String == name }, "\(name) not received: \(spans.map { $0["name"] ?? "" })")
         }
-        let sessionSpan = try named("session")
-        let action = try named("action")
+        let sessionSpan = try named("invoke_agent session")
+        let action = try named("invoke_workflow Instruction")
         let chat = try named("chat granite-3.3-8b")
         _ = try named("start_session")
         XCTAssertEqual(action["parent_span_id"] as? String, sessionSpan["span_id"] as? String)

@@ -103,7 +103,8 @@ public final class OTLPRequestEncoder {
         var oversized = 0
         request.reset()
         for (_, members) in groups {
-            let scopeBytes = Self.pack(messages.makeScope(members[0].scope))
+            let scopeBytes = Self.scopeFields(packedScope: Self.pack(messages.makeScope(members[0].scope)),
+                                              schemaURL: members[0].scope.schemaURL)
             messages.reset()
             request.startScope(scopeBytes)
             for span in members {
@@ -117,6 +118,16 @@ public final class OTLPRequestEncoder {
         }
         if request.spanCount > 0 { requests.append(request.finish()) }
         return EncodedBatch(requests: requests, oversizedSpans: oversized)
+    }
+
+    /// `scope_spans.scope` and, when there is one, `scope_spans.schema_url`, as ready fields.
+    private static func scopeFields(packedScope: [UInt8], schemaURL: String) -> [UInt8] {
+        var fields: [UInt8] = []
+        packedScope.withUnsafeBytes { WireFormat.appendField(1, $0, to: &fields) }  // scope_spans.scope
+        if !schemaURL.isEmpty {
+            Array(schemaURL.utf8).withUnsafeBytes { WireFormat.appendField(3, $0, to: &fields) }  // scope_spans.schema_url
+        }
+        return fields
     }
 
     /// The span's packed message, valid until the next call.
@@ -204,8 +215,8 @@ private final class PackingBuffer {
     }
 }
 
-/// The bytes of one request being assembled: the packed resource, and per scope its packed scope
-/// message and its spans as ready `scope_spans.spans` fields, all in one buffer reused from request
+/// The bytes of one request being assembled: the packed resource, and per scope its ready scope
+/// fields (scope and schema URL) and its spans as ready `scope_spans.spans` fields, all in one buffer reused from request
 /// to request (so steady state allocates only each finished request).
 private final class RequestAssembly {
     let resource: [UInt8]
@@ -228,7 +239,7 @@ private final class RequestAssembly {
         spanCount = 0
     }
 
-    /// The spans added next belong to `scope` (packed).
+    /// The spans added next belong to the scope whose `scope_spans` fields are `scope`.
     func startScope(_ scope: [UInt8]) { pendingScope = scope }
 
     /// Adds a packed span if the request stays within the limit.
@@ -236,7 +247,7 @@ private final class RequestAssembly {
         let field = WireFormat.fieldLength(span.count)
         let growth: Int
         if let pending = pendingScope {
-            growth = WireFormat.fieldLength(WireFormat.fieldLength(pending.count) + field)
+            growth = WireFormat.fieldLength(pending.count + field)
         } else {
             let body = scopeSpansBody(groups.count - 1)
             growth = WireFormat.fieldLength(body + field) - WireFormat.fieldLength(body)
@@ -256,7 +267,7 @@ private final class RequestAssembly {
     }
 
     private func scopeSpansBody(_ group: Int) -> Int {
-        WireFormat.fieldLength(groups[group].scope.count) + spanBytes(group).count
+        groups[group].scope.count + spanBytes(group).count
     }
 
     private func resourceSpansBody() -> Int {
@@ -271,7 +282,7 @@ private final class RequestAssembly {
             WireFormat.writeField(&out, field: 1, resource[...])                  // resource_spans.resource
             for group in groups.indices {
                 WireFormat.writeHeader(&out, field: 2, length: scopeSpansBody(group))  // resource_spans.scope_spans
-                WireFormat.writeField(&out, field: 1, groups[group].scope[...])      // scope_spans.scope
+                WireFormat.writeBytes(&out, groups[group].scope[...])                // scope_spans.scope, .schema_url
                 WireFormat.writeBytes(&out, spans[spanBytes(group)])                 // scope_spans.spans, packed
             }
             return out - start

@@ -68,11 +68,14 @@ public struct InstrumentationScope: Sendable, Hashable {
     public let name: String
     /// Scope version.
     public let version: String
+    /// The semantic-conventions schema the scope's spans follow (`ScopeSpans.schema_url`), or empty.
+    public let schemaURL: String
 
     /// Creates a scope.
-    public init(name: String, version: String = "") {
+    public init(name: String, version: String = "", schemaURL: String = "") {
         self.name = name
         self.version = version
+        self.schemaURL = schemaURL
     }
 }
 
@@ -94,6 +97,7 @@ public struct InstrumentationScope: Sendable, Hashable {
     private struct Key: Hashable {
         let name: [UInt8]
         let version: [UInt8]
+        let schemaURL: [UInt8]
     }
 
     private static let registry = Locked<[Key: InternedScope]>([:])
@@ -101,7 +105,7 @@ public struct InstrumentationScope: Sendable, Hashable {
     /// The shared copy of `scope` (made on first use). Takes a process-wide lock: called once per
     /// tracer core, and by the public `SpanRecord` initializer.
     package static func intern(_ scope: InstrumentationScope) -> Unmanaged<InternedScope> {
-        let key = Key(name: Array(scope.name.utf8), version: Array(scope.version.utf8))
+        let key = Key(name: Array(scope.name.utf8), version: Array(scope.version.utf8), schemaURL: Array(scope.schemaURL.utf8))
         let interned = registry.withLock { known in
             if let existing = known[key] { return existing }
             let made = InternedScope(scope)

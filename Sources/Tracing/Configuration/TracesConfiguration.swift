@@ -8,9 +8,19 @@ public struct TracesConfiguration: Sendable, Equatable {
     public var otlp = false
     /// `MELLEA_TRACES_CONSOLE`: print spans.
     public var console = false
-    /// `MELLEA_TRACES_CONTENT` or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: record
-    /// prompts and responses. Off by default.
+    /// `MELLEA_TRACES_CONTENT`, or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` set to
+    /// `true`, `SPAN_ONLY` or `SPAN_AND_EVENT`: record prompts and responses on spans. Off by default.
     public var captureContent = false
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` set to `EVENT_ONLY` or `SPAN_AND_EVENT`:
+    /// record each model call's content in a `gen_ai.client.inference.operation.details` event.
+    public var contentEvents = false
+    /// `MELLEA_TRACES_OPENINFERENCE`: also write the OpenInference attributes Arize-style viewers
+    /// read (`openinference.span.kind`; `input.value`/`output.value` with content capture on).
+    public var openInference = false
+    /// `MELLEA_GENERATION_CHUNK_EVENTS`: a span event per streamed chunk (capped per span).
+    public var chunkEvents = false
+    /// `MELLEA_GENERATION_MAX_CHUNK_EVENTS`: chunk events per span at most (default 128).
+    public var maxChunkEventsPerSpan = 128
     /// `MELLEA_TRACES_CONTENT_MAX_LENGTH`: longest captured text, in characters (default 8192).
     public var contentMaxLength = 8192
     /// `MELLEA_TRACES_MAX_IN_FLIGHT_SPANS`: spans open across hooks at most (default 10000);
@@ -41,24 +51,32 @@ public struct TracesConfiguration: Sendable, Equatable {
         config.enabled = flag("MELLEA_TRACES_ENABLED")
         config.otlp = flag("MELLEA_TRACES_OTLP")
         config.console = flag("MELLEA_TRACES_CONSOLE")
-        config.captureContent = flag("MELLEA_TRACES_CONTENT") || contentModeEnabled(env)
+        let mode = contentMode(env)
+        config.captureContent = flag("MELLEA_TRACES_CONTENT") || mode.spans
+        config.contentEvents = mode.events
+        config.openInference = flag("MELLEA_TRACES_OPENINFERENCE")
+        config.chunkEvents = flag("MELLEA_GENERATION_CHUNK_EVENTS")
+        config.maxChunkEventsPerSpan = env.integer("MELLEA_GENERATION_MAX_CHUNK_EVENTS", default: 128, range: 0...100_000)
         config.contentMaxLength = env.integer("MELLEA_TRACES_CONTENT_MAX_LENGTH", default: 8192, range: 16...Int(Int32.max))
         config.maxInFlightSpans = env.integer("MELLEA_TRACES_MAX_IN_FLIGHT_SPANS", default: 10_000, range: 1...Int(Int32.max))
         return config
     }
 
-    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: `true` or a span-recording mode
-    /// (`SPAN_ONLY`, `SPAN_AND_EVENT`) opts in; `false`, `NO_CONTENT` and `EVENT_ONLY` do not.
-    private static func contentModeEnabled(_ env: EnvironmentReader) -> Bool {
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: where content goes. `true` and
+    /// `SPAN_ONLY` put it on spans, `EVENT_ONLY` in events, `SPAN_AND_EVENT` in both; `false` and
+    /// `NO_CONTENT` nowhere.
+    private static func contentMode(_ env: EnvironmentReader) -> (spans: Bool, events: Bool) {
         let name = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-        guard let value = env.string(name) else { return false }
+        guard let value = env.string(name) else { return (false, false) }
         switch value.uppercased() {
-        case "TRUE", "SPAN_ONLY", "SPAN_AND_EVENT": return true
-        case "FALSE", "NO_CONTENT", "EVENT_ONLY": return false
+        case "TRUE", "SPAN_ONLY": return (true, false)
+        case "SPAN_AND_EVENT": return (true, true)
+        case "EVENT_ONLY": return (false, true)
+        case "FALSE", "NO_CONTENT": return (false, false)
         default:
             env.invalid(name, value, expected: "true, false, NO_CONTENT, SPAN_ONLY, EVENT_ONLY or SPAN_AND_EVENT",
                         fallback: "no content")
-            return false
+            return (false, false)
         }
     }
 }

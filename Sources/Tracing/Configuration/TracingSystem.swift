@@ -108,16 +108,22 @@ public enum TracingSystem {
                                   sampler: Sampler, limits: SpanLimits, registry: HookRegistry,
                                   bootstrapInstrumentationSystem: Bool) -> Setup {
         let core = TracerCore(processor: processor, sampler: sampler, limits: limits,
-                              scope: InstrumentationScope(name: "mellea", version: Resource.sdkVersion),
+                              scope: InstrumentationScope(name: "mellea", version: Resource.sdkVersion,
+                                                          schemaURL: SemanticNames.schemaURL),
                               recordsErrorMessages: configuration.captureContent)
         let spans = InFlightSpans(capacity: configuration.maxInFlightSpans)
-        let content = ContentCapture(enabled: configuration.captureContent, maxLength: configuration.contentMaxLength)
+        let content = ContentCapture(enabled: configuration.captureContent, events: configuration.contentEvents,
+                                     maxLength: configuration.contentMaxLength)
+        let application = core.withScope("mellea.application")
+        let openInference = configuration.openInference
         let plugins: [any Plugin] = [
-            BackendTracingPlugin(core: core.withScope("mellea.backend"), spans: spans, content: content),
-            ComponentTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
-            ToolTracingPlugin(core: core.withScope("mellea.application"), spans: spans, content: content),
-            StreamingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
-            SamplingTracingPlugin(core: core.withScope("mellea.application"), spans: spans),
+            BackendTracingPlugin(core: core.withScope("mellea.backend"), spans: spans, content: content,
+                                 openInference: openInference,
+                                 chunkEvents: .init(enabled: configuration.chunkEvents, maxPerSpan: configuration.maxChunkEventsPerSpan)),
+            ComponentTracingPlugin(core: application, spans: spans, content: content, openInference: openInference),
+            ToolTracingPlugin(core: application, spans: spans, content: content, openInference: openInference),
+            StreamingTracingPlugin(core: application, spans: spans, content: content, openInference: openInference),
+            SamplingTracingPlugin(core: application, spans: spans, content: content, openInference: openInference),
         ]
         return install(Setup(configuration: configuration, pipeline: pipeline, processor: processor, registry: registry,
                              core: core, plugins: plugins, inFlightSpans: spans),

@@ -20,25 +20,34 @@ public final class Session: Sendable {
     public var registry: HookRegistry { core.registry }
     /// The context the session's work runs in (the `session` span when tracing is on).
     public let context: InstrumentationContext
-    private let state: Locked<(history: [ChatMessage], interactions: Int, closed: Bool)>
+    private let state: Locked<(history: [ChatMessage], interactions: Int, closed: Bool, tools: [Tool])>
+    /// Tool-calling rounds per model turn at most; then the model must answer without tools.
+    public let maxToolRounds: Int
 
     private init(id: String, backend: any Backend, core: GenerativeCore, context: InstrumentationContext,
-                 history: [ChatMessage]) {
+                 history: [ChatMessage], tools: [Tool], maxToolRounds: Int) {
         self.id = id
         self.backend = backend
         self.core = core
         self.context = context
-        state = Locked((history, 0, false))
+        self.maxToolRounds = maxToolRounds
+        state = Locked((history, 0, false, tools))
     }
 
     /// Starts a session, firing the session start-up hooks.
+    /// - Parameters:
+    ///   - tools: Tools offered to the model on every action; the session runs the calls it makes.
+    ///   - maxToolRounds: Tool-calling rounds per turn at most (then the model must answer).
+    ///   - name: The session's name, recorded as `gen_ai.agent.name` (the span is `invoke_agent {name}`).
     public static func start(backend: any Backend, systemPrompt: String? = nil, modelOptions: ModelOptions = ModelOptions(),
+                             tools: [Tool] = [], maxToolRounds: Int = 8, name: String = "session",
                              registry: HookRegistry = .shared) throws -> Session {
         let id = UUID().uuidString.lowercased()
         var context = InstrumentationContext.current ?? .topLevel
         if registry.isListening(.sessionPreInit) {
             var pre = SessionPreInitPayload(sessionID: id, backendName: String(describing: type(of: backend)),
-                                            modelID: backend.modelID, modelOptions: modelOptions, context: context)
+                                            modelID: backend.modelID, modelOptions: modelOptions, context: context,
+                                            name: name, provider: backend.provider)
             do { try registry.fire(&pre) } catch {
                 registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: 0, errorType: errorType(error)))
                 throw error
@@ -52,13 +61,14 @@ public final class Session: Sendable {
             context = post.context
         }
         return Session(id: id, backend: backend, core: GenerativeCore(registry: registry), context: context,
-                       history: systemPrompt.map { [.system($0)] } ?? [])
+                       history: systemPrompt.map { [.system($0)] } ?? [], tools: tools, maxToolRounds: max(0, maxToolRounds))
     }
 
     /// Runs `body` in a new session and closes it afterwards (recording the error, if any).
-    public static func with<T: Sendable>(backend: any Backend, systemPrompt: String? = nil, registry: HookRegistry = .shared,
+    public static func with<T: Sendable>(backend: any Backend, systemPrompt: String? = nil, tools: [Tool] = [],
+                                         registry: HookRegistry = .shared,
                                          _ body: (Session) async throws -> T) async throws -> T {
-        let session = try start(backend: backend, systemPrompt: systemPrompt, registry: registry)
+        let session = try start(backend: backend, systemPrompt: systemPrompt, tools: tools, registry: registry)
         do {
             let result = try await body(session)
             session.close()
@@ -72,35 +82,53 @@ public final class Session: Sendable {
     /// The conversation so far.
     public var history: [ChatMessage] { state.withLock { $0.history } }
 
-    /// Runs a component: the `action` hooks around one generation.
-    public func act(_ component: Component, options: ModelOptions = ModelOptions()) async throws -> GenerationResult {
-        try await InstrumentationContext.$current.withValue(callerContext()) {
-            try await runComponent(component, options: options)
+    /// The tools offered to the model.
+    public var tools: [Tool] { state.withLock { $0.tools } }
+
+    /// Offers `tool` to the model from the next action on (replacing a tool of the same name).
+    public func register(_ tool: Tool) {
+        state.withLock { state in
+            state.tools.removeAll { $0.definition.name == tool.definition.name }
+            state.tools.append(tool)
         }
     }
 
-    /// Runs an instruction.
-    public func instruct(_ text: String, requirements: [String] = [], options: ModelOptions = ModelOptions()) async throws -> GenerationResult {
-        try await act(.instruction(text, requirements: requirements), options: options)
+    /// Runs a component: the `action` hooks around its turn (tool calls included) and, when it has
+    /// requirements, the sampling loop that retries until they are met (by default rejection
+    /// sampling with repair, two attempts).
+    public func act(_ component: Component, options: ModelOptions = ModelOptions(),
+                    strategy: SamplingStrategy = .rejection()) async throws -> ActionResult {
+        try await InstrumentationContext.$current.withValue(callerContext()) {
+            try await runComponent(component, options: options, strategy: strategy)
+        }
+    }
+
+    /// Runs an instruction, retried by `strategy` until `requirements` are met.
+    public func instruct(_ text: String, requirements: [Requirement] = [], format: OutputFormat = .text,
+                         options: ModelOptions = ModelOptions(),
+                         strategy: SamplingStrategy = .rejection()) async throws -> ActionResult {
+        try await act(.instruction(text, requirements: requirements, format: format), options: options, strategy: strategy)
     }
 
     /// One chat turn.
-    public func chat(_ text: String, options: ModelOptions = ModelOptions()) async throws -> GenerationResult {
+    public func chat(_ text: String, options: ModelOptions = ModelOptions()) async throws -> ActionResult {
         try await act(Component(type: "Message", text: text), options: options)
     }
 
-    /// Blocking ``act(_:options:)`` for synchronous code. Do not call it from an async context.
-    public func actBlocking(_ component: Component, options: ModelOptions = ModelOptions()) throws -> GenerationResult {
-        try runBlocking { try await self.act(component, options: options) }
+    /// Blocking ``act(_:options:strategy:)`` for synchronous code. Do not call it from an async context.
+    public func actBlocking(_ component: Component, options: ModelOptions = ModelOptions(),
+                            strategy: SamplingStrategy = .rejection()) throws -> ActionResult {
+        try runBlocking { try await self.act(component, options: options, strategy: strategy) }
     }
 
-    /// Blocking ``instruct(_:requirements:options:)``.
-    public func instructBlocking(_ text: String, requirements: [String] = [], options: ModelOptions = ModelOptions()) throws -> GenerationResult {
-        try runBlocking { try await self.instruct(text, requirements: requirements, options: options) }
+    /// Blocking ``instruct(_:requirements:format:options:strategy:)``.
+    public func instructBlocking(_ text: String, requirements: [Requirement] = [], options: ModelOptions = ModelOptions(),
+                                 strategy: SamplingStrategy = .rejection()) throws -> ActionResult {
+        try runBlocking { try await self.instruct(text, requirements: requirements, options: options, strategy: strategy) }
     }
 
     /// Blocking ``chat(_:options:)``.
-    public func chatBlocking(_ text: String, options: ModelOptions = ModelOptions()) throws -> GenerationResult {
+    public func chatBlocking(_ text: String, options: ModelOptions = ModelOptions()) throws -> ActionResult {
         try runBlocking { try await self.chat(text, options: options) }
     }
 
@@ -116,6 +144,15 @@ public final class Session: Sendable {
                            _ tool: @Sendable (ToolCall) async throws -> String) async throws -> String {
         try await InstrumentationContext.$current.withValue(callerContext()) {
             try await core.invokeTool(call, description: description, sessionID: id, tool)
+        }
+    }
+
+    /// Adds a completed streamed exchange to the history.
+    func record(user: String, reply: String) {
+        state.withLock { state in
+            state.history.append(.user(user))
+            state.history.append(.assistant(reply))
+            state.interactions += 1
         }
     }
 
@@ -140,13 +177,13 @@ public final class Session: Sendable {
     /// Ends the session, firing `session_cleanup` once. Later calls on the session throw
     /// ``SessionClosedError``.
     public func close(error: (any Error)? = nil) {
-        let (first, interactions) = state.withLock { state -> (Bool, Int) in
+        let (first, interactions, history) = state.withLock { state -> (Bool, Int, [ChatMessage]) in
             defer { state.closed = true }
-            return (!state.closed, state.interactions)
+            return (!state.closed, state.interactions, state.history)
         }
         guard first else { return }
         core.registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: interactions,
-                                                        errorType: error.map(errorType)))
+                                                        errorType: error.map(errorType), history: history))
         core.registry.unregisterSession(id)
     }
 
@@ -156,16 +193,19 @@ public final class Session: Sendable {
         return context
     }
 
-    private func runComponent(_ component: Component, options: ModelOptions) async throws -> GenerationResult {
+    private func runComponent(_ component: Component, options: ModelOptions, strategy: SamplingStrategy) async throws -> ActionResult {
         // Work after close would hang under the ended session span.
         if state.withLock({ $0.closed }) { throw SessionClosedError(sessionID: id) }
         let registry = core.registry
         let listening = registry.isListening(toAnyOf: HookType.componentHooks)
         let actionID = listening ? UUID().uuidString : ""
+        let (history, sessionTools) = state.withLock { ($0.history, $0.tools) }
+        let offered = sessionTools.filter { tool in !component.tools.contains { $0.definition.name == tool.definition.name } }
+            + component.tools
         var pre = ComponentPreExecutePayload(
-            sessionID: id, actionID: actionID, componentType: component.type, requirements: component.requirements,
-            modelOptions: options, format: component.format, toolCallsEnabled: !component.tools.isEmpty,
-            context: InstrumentationContext.current ?? context)
+            sessionID: id, actionID: actionID, componentType: component.type,
+            requirements: component.requirements.map(\.description), modelOptions: options, format: component.format,
+            toolCallsEnabled: !offered.isEmpty, context: InstrumentationContext.current ?? context, text: component.text)
         let start = ContinuousClock.now
         if listening {
             do { try registry.fire(&pre) } catch {
@@ -173,23 +213,41 @@ public final class Session: Sendable {
                 throw error
             }
         }
-        let messages = state.withLock { state -> [ChatMessage] in
-            state.history.append(.user(component.text))
-            state.interactions += 1
-            return state.history
-        }
-        let request = GenerationRequest(messages: messages, options: pre.modelOptions, format: pre.format, tools: component.tools)
+        let tools = pre.toolCallsEnabled ? offered : []
+        let request = GenerationRequest(messages: history + [.user(component.text)], options: pre.modelOptions,
+                                        format: pre.format, tools: tools.map(\.definition))
         do {
-            let result = try await InstrumentationContext.$current.withValue(pre.context) {
-                try await core.generate(backend, request, sessionID: id, actionID: listening ? actionID : nil)
+            let (action, added) = try await InstrumentationContext.$current.withValue(pre.context) {
+                () async throws -> (ActionResult, [ChatMessage]) in
+                if component.requirements.isEmpty {
+                    let turn = try await core.runTurn(backend, request, tools: tools, maxToolRounds: maxToolRounds,
+                                                      sessionID: id, actionID: listening ? actionID : nil)
+                    return (ActionResult(generation: turn.result, requirementsMet: true, validation: [], attempts: 1,
+                                         generations: turn.generations), turn.messages)
+                }
+                let (attempt, attempts) = try await core.sample(
+                    backend, request, requirements: component.requirements, strategy: strategy, tools: tools,
+                    maxToolRounds: maxToolRounds, sessionID: id, actionID: listening ? actionID : nil)
+                let result = ActionResult(generation: attempt.turn.result, requirementsMet: attempt.passed,
+                                          validation: attempt.validation, attempts: attempts, generations: attempts)
+                if !attempt.passed, strategy.onExhaustion == .throwError {
+                    throw SamplingBudgetExhaustedError(attempts: attempts, bestAttempt: result)
+                }
+                return (result, attempt.turn.messages)
             }
-            state.withLock { $0.history.append(.assistant(result.text)) }
+            // The history keeps what the user asked (not a repair prompt) and the returned turn.
+            state.withLock { state in
+                state.history.append(.user(component.text))
+                state.history.append(contentsOf: added)
+                state.interactions += 1
+            }
             if listening {
                 registry.fireClosing(ComponentPostSuccessPayload(
-                    sessionID: id, actionID: actionID, componentType: component.type, result: result, generationCount: 1,
-                    latencyMilliseconds: milliseconds(since: start)))
+                    sessionID: id, actionID: actionID, componentType: component.type, result: action.generation,
+                    generationCount: action.generations, latencyMilliseconds: milliseconds(since: start),
+                    requirementsMet: component.requirements.isEmpty ? nil : action.requirementsMet))
             }
-            return result
+            return action
         } catch {
             if listening { fireComponentError(error, actionID: actionID, component: component) }
             throw error

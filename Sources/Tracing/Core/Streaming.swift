@@ -1,105 +1,212 @@
+import Atomics
 import Foundation
 import Tracing
 
+/// A streamed reply stopped early because the text so far failed a requirement.
+public struct StreamRequirementFailedError: Error, Sendable, CustomStringConvertible {
+    /// The verdicts that failed.
+    public let failures: [RequirementResult]
+    public var description: String {
+        "the streamed text failed \(failures.count) requirement(s): " + failures.map(\.requirement).joined(separator: "; ")
+    }
+}
+
 extension GenerativeCore {
-    /// A streamed generation with its hooks: `streaming_start`, `generation_pre_call`, a
-    /// `first_chunk` event, then exactly one closing pair however the stream ends — completed,
-    /// failed, cancelled, or abandoned by its consumer.
-    public func stream(_ backend: any Backend, _ request: GenerationRequest,
-                       sessionID: String? = nil) -> AsyncThrowingStream<String, any Error> {
+    /// A streamed generation with its hooks: `streaming_start`, `generation_pre_call` (the request
+    /// is sent as the plugins left it), `streaming_event` at the first chunk and at completion
+    /// (`generation_event` for every chunk), then exactly one closing pair however the stream ends.
+    ///
+    /// With `requirements`, the text so far is checked at every sentence end (a `quick_check`
+    /// event); a failed check stops the stream with ``StreamRequirementFailedError``. The complete
+    /// text is validated once more at the end (a `validation` span). A consumer that stops reading
+    /// ends the spans without an error. `onComplete` receives the text of a completed stream.
+    public func stream(_ backend: any Backend, _ request: GenerationRequest, sessionID: String? = nil,
+                       requirements: [Requirement] = [],
+                       onComplete: @escaping @Sendable (String) -> Void = { _ in }) -> AsyncThrowingStream<String, any Error> {
         let registry = self.registry
-        guard registry.isListening(toAnyOf: HookType.streamingHooks | HookType.generationHooks) else {
+        let watched = HookType.streamingHooks | HookType.generationHooks | HookType.validationHooks
+        guard registry.isListening(toAnyOf: watched) || !requirements.isEmpty else {
             return AsyncThrowingStream { continuation in
                 let task = Task {
                     do {
-                        for try await chunk in backend.stream(request) where !chunk.text.isEmpty { continuation.yield(chunk.text) }
+                        var text = ""
+                        for try await chunk in backend.stream(request) where !chunk.text.isEmpty {
+                            text += chunk.text
+                            continuation.yield(chunk.text)
+                        }
+                        try Task.checkCancellation()
+                        onComplete(text)
                         continuation.finish()
                     } catch { continuation.finish(throwing: error) }
                 }
                 continuation.onTermination = { _ in task.cancel() }
             }
         }
-        let streamingID = UUID().uuidString
-        let generationID = UUID().uuidString
         let callerContext = InstrumentationContext.current ?? .topLevel
+        let consumerStopped = ManagedAtomic(false)
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var start = StreamingStartPayload(sessionID: sessionID, streamingID: streamingID, requirementCount: 0,
-                                                  chunkingStrategy: "none", context: callerContext)
-                var pre = GenerationPreCallPayload(
-                    sessionID: sessionID, generationID: generationID, actionID: nil, model: backend.modelID,
-                    provider: backend.provider, isRemote: backend.isRemote, serverAddress: backend.serverAddress,
-                    serverPort: backend.serverPort, messages: request.messages, stream: true, modelOptions: request.options,
-                    format: request.format, tools: request.tools, context: callerContext)
-                let clock = ContinuousClock.now
-                var text = ""
-                var metadata = GenerationMetadata()
-                var firstChunk: Double?
-                func end(_ error: (any Error)?) {
-                    if let error {
-                        registry.fireClosing(GenerationErrorPayload(
-                            sessionID: sessionID, generationID: generationID, model: backend.modelID, provider: backend.provider,
-                            errorType: errorType(error), errorDescription: String(describing: error),
-                            cancelled: isCancellation(error), latencyMilliseconds: milliseconds(since: clock)))
-                    } else {
-                        registry.fireClosing(GenerationPostCallPayload(
-                            sessionID: sessionID, generationID: generationID, model: backend.modelID, provider: backend.provider,
-                            result: GenerationResult(text: text, metadata: metadata),
-                            latencyMilliseconds: milliseconds(since: clock), timeToFirstChunk: firstChunk))
-                    }
-                    registry.fireClosing(StreamingEndPayload(
-                        sessionID: sessionID, streamingID: streamingID, success: error == nil,
-                        failureReason: error.map { isCancellation($0) ? "cancelled or abandoned by the consumer" : "the back end failed" },
-                        errorType: error.map(errorType), fullTextLength: text.count, model: backend.modelID,
-                        provider: backend.provider))
-                }
-                do {
-                    try registry.fire(&start)
-                    pre.context = start.context
-                    try registry.fire(&pre)
-                } catch {
-                    end(error)
-                    continuation.finish(throwing: error)
-                    return
-                }
-                do {
-                    try await InstrumentationContext.$current.withValue(pre.context) {
-                        var index = 0
-                        for try await chunk in backend.stream(request) {
-                            try Task.checkCancellation()
-                            if let m = chunk.metadata { metadata = m }
-                            guard !chunk.text.isEmpty else { continue }
-                            if firstChunk == nil {
-                                firstChunk = milliseconds(since: clock) / 1000
-                                registry.fireClosing(GenerationEventPayload(
-                                    sessionID: sessionID, generationID: generationID, eventName: "first_chunk",
-                                    chunkIndex: 0, chunkTextLength: chunk.text.count, secondsSinceStart: firstChunk!))
-                            }
-                            text += chunk.text
-                            index += 1
-                            continuation.yield(chunk.text)
-                        }
-                        // A cancelled iteration ends quietly; it is still not a completed stream.
-                        try Task.checkCancellation()
-                    }
-                    end(nil)
-                    continuation.finish()
-                } catch {
-                    end(error)
-                    continuation.finish(throwing: error)
-                }
+                await self.runStream(backend, request, sessionID: sessionID, requirements: requirements,
+                                     callerContext: callerContext, consumerStopped: consumerStopped,
+                                     continuation: continuation, onComplete: onComplete)
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { termination in
+                if case .cancelled = termination { consumerStopped.store(true, ordering: .relaxed) }
+                task.cancel()
+            }
         }
+    }
+
+    private func runStream(_ backend: any Backend, _ request: GenerationRequest, sessionID: String?,
+                           requirements: [Requirement], callerContext: InstrumentationContext,
+                           consumerStopped: ManagedAtomic<Bool>,
+                           continuation: AsyncThrowingStream<String, any Error>.Continuation,
+                           onComplete: @Sendable (String) -> Void) async {
+        let streamingID = UUID().uuidString
+        let generationID = UUID().uuidString
+        var start = StreamingStartPayload(sessionID: sessionID, streamingID: streamingID, requirementCount: requirements.count,
+                                          chunkingStrategy: requirements.isEmpty ? "none" : "sentence", context: callerContext,
+                                          inputText: request.messages.last { $0.role == "user" }?.content ?? "")
+        var pre = GenerationPreCallPayload(
+            sessionID: sessionID, generationID: generationID, actionID: nil, model: backend.modelID,
+            provider: backend.provider, isRemote: backend.isRemote, serverAddress: backend.serverAddress,
+            serverPort: backend.serverPort, messages: request.messages, stream: true, modelOptions: request.options,
+            format: request.format, tools: request.tools, context: callerContext)
+        let clock = ContinuousClock.now
+        var text = ""
+        var toolCalls: [ToolCall] = []
+        var metadata = GenerationMetadata()
+        var firstChunk: Double?
+        var generationClosed = false
+
+        func closeGeneration(_ error: (any Error)?) {
+            guard !generationClosed else { return }
+            generationClosed = true
+            if let error {
+                // Stopped on purpose (by the consumer, or on a failed requirement): not the model's error.
+                let stopped = isCancellation(error) || consumerStopped.load(ordering: .relaxed)
+                    || error is StreamRequirementFailedError
+                registry.fireClosing(GenerationErrorPayload(
+                    sessionID: sessionID, generationID: generationID, model: backend.modelID, provider: backend.provider,
+                    errorType: stopped ? "cancelled" : errorType(error), errorDescription: String(describing: error),
+                    cancelled: stopped, latencyMilliseconds: milliseconds(since: clock)))
+            } else {
+                registry.fireClosing(GenerationPostCallPayload(
+                    sessionID: sessionID, generationID: generationID, model: backend.modelID, provider: backend.provider,
+                    result: GenerationResult(text: text, toolCalls: toolCalls, metadata: metadata),
+                    latencyMilliseconds: milliseconds(since: clock), timeToFirstChunk: firstChunk))
+            }
+        }
+        func end(_ outcome: StreamEnd, _ error: (any Error)?) {
+            registry.fireClosing(StreamingEndPayload(
+                sessionID: sessionID, streamingID: streamingID, success: outcome == .completed,
+                failureReason: error.map { String(describing: $0) }, errorType: error.map(errorType),
+                fullTextLength: text.count, model: backend.modelID, provider: backend.provider, end: outcome, fullText: text))
+        }
+        func event(_ name: String, chunk: Int) {
+            registry.fireClosing(StreamingEventPayload(sessionID: sessionID, streamingID: streamingID, event: name,
+                                                       chunkIndex: chunk, textLength: text.count))
+        }
+
+        do {
+            try registry.fire(&start)
+            pre.context = start.context
+            try registry.fire(&pre)
+        } catch {
+            closeGeneration(error)
+            end(.failed, error)
+            continuation.finish(throwing: error)
+            return
+        }
+        var effective = request
+        effective.options = pre.modelOptions
+        effective.format = pre.format
+        effective.tools = pre.tools
+        do {
+            try await InstrumentationContext.$current.withValue(pre.context) {
+                var index = 0
+                for try await chunk in backend.stream(effective) {
+                    try Task.checkCancellation()
+                    if let m = chunk.metadata { metadata = m }
+                    toolCalls += chunk.toolCalls
+                    guard !chunk.text.isEmpty else { continue }
+                    text += chunk.text
+                    if firstChunk == nil {
+                        firstChunk = milliseconds(since: clock) / 1000
+                        registry.fireClosing(GenerationEventPayload(
+                            sessionID: sessionID, generationID: generationID, eventName: "first_chunk",
+                            chunkIndex: 0, chunkTextLength: chunk.text.count, secondsSinceStart: firstChunk!))
+                        event("first_chunk", chunk: 0)
+                    }
+                    if registry.isListening(.generationEvent) {
+                        registry.fireClosing(GenerationEventPayload(
+                            sessionID: sessionID, generationID: generationID, eventName: "chunk", chunkIndex: index,
+                            chunkTextLength: chunk.text.count, secondsSinceStart: milliseconds(since: clock) / 1000))
+                    }
+                    continuation.yield(chunk.text)
+                    if !requirements.isEmpty, chunk.text.contains(where: { ".!?\n".contains($0) }) {
+                        let failures = try await quickCheck(text, requirements, backend: backend, sessionID: sessionID)
+                        event("quick_check", chunk: index)
+                        if !failures.isEmpty { throw StreamRequirementFailedError(failures: failures) }
+                    }
+                    index += 1
+                }
+                // A cancelled iteration ends quietly; it is still not a completed stream.
+                try Task.checkCancellation()
+                closeGeneration(nil)
+                if !requirements.isEmpty {
+                    let results = try await validate(text, against: requirements, backend: backend, sessionID: sessionID)
+                    let failures = results.filter { !$0.verdict.passed }
+                    if !failures.isEmpty { throw StreamRequirementFailedError(failures: failures) }
+                }
+                event("completed", chunk: index)
+            }
+            end(.completed, nil)
+            onComplete(text)
+            continuation.finish()
+        } catch {
+            closeGeneration(error)
+            if error is StreamRequirementFailedError {
+                end(.requirementFailed, error)
+            } else if isCancellation(error) || consumerStopped.load(ordering: .relaxed) {
+                end(.consumerStopped, nil)
+            } else {
+                end(.failed, error)
+            }
+            continuation.finish(throwing: error)
+        }
+    }
+
+    /// The requirements the text so far fails (checked directly: quick checks make no spans).
+    private func quickCheck(_ text: String, _ requirements: [Requirement], backend: any Backend,
+                            sessionID: String?) async throws -> [RequirementResult] {
+        var failures: [RequirementResult] = []
+        for requirement in requirements {
+            guard case .function(let check) = requirement.check else { continue }  // judged ones only at the end
+            let verdict: RequirementVerdict
+            do { verdict = try await check(text) } catch where !(error is CancellationError) {
+                verdict = .fail("the check failed with \(errorType(error))")
+            }
+            if !verdict.passed { failures.append(RequirementResult(requirement: requirement.description, verdict: verdict)) }
+        }
+        return failures
     }
 }
 
 extension Session {
-    /// A streamed reply to `text`, traced as a `stream` span around a streaming `chat` span.
-    public func stream(_ text: String, options: ModelOptions = ModelOptions()) -> AsyncThrowingStream<String, any Error> {
-        let request = GenerationRequest(messages: history + [.user(text)], options: options)
+    /// A streamed reply to `text`, traced as a `stream` span around a streaming `chat` span. When
+    /// the stream completes, the exchange joins the history and counts as an interaction.
+    ///
+    /// With `requirements`, code-checked ones are checked on the text as it grows (the stream stops
+    /// at the first failure, throwing ``StreamRequirementFailedError``) and all are checked at the end.
+    public func stream(_ text: String, requirements: [Requirement] = [],
+                       options: ModelOptions = ModelOptions()) -> AsyncThrowingStream<String, any Error> {
+        let request = GenerationRequest(messages: history + [.user(text)], options: options,
+                                        tools: tools.map(\.definition))
         return InstrumentationContext.$current.withValue(callerContext()) {
-            GenerativeCore(registry: registry).stream(backend, request, sessionID: id)
+            GenerativeCore(registry: registry).stream(backend, request, sessionID: id, requirements: requirements) { [weak self] reply in
+                self?.record(user: text, reply: reply)
+            }
         }
     }
 }

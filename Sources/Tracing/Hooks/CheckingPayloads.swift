@@ -1,40 +1,55 @@
-/// Before requirements are validated. Writable: `requirements`.
+import Tracing
+
+/// Before an output is checked against requirements. Writable: `context` (the `validation` span
+/// becomes current here, so a model-judged check nests under it).
 public struct ValidationPreCheckPayload: HookPayload {
     public static let hook = HookType.validationPreCheck
     public let sessionID: String?
     public let validationID: String
-    public var requirements: [String]
+    /// The requirements' descriptions.
+    public let requirements: [String]
+    public var context: InstrumentationContext
     /// Creates the payload (to fire this hook from your own code).
-    public init(sessionID: String?, validationID: String, requirements: [String]) {
+    public init(sessionID: String?, validationID: String, requirements: [String],
+                context: InstrumentationContext = InstrumentationContext.current ?? .topLevel) {
         self.sessionID = sessionID
         self.validationID = validationID
         self.requirements = requirements
+        self.context = context
     }
 
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.validationPreCheck(&p) }
 }
 
-/// After requirements were validated. Writable: `allPassed` (a plugin may overrule).
+/// After an output was checked. Writable: `allPassed` (a plugin may overrule).
 public struct ValidationPostCheckPayload: HookPayload {
     public static let hook = HookType.validationPostCheck
     public let sessionID: String?
     public let validationID: String
-    public let passedCount: Int
-    public let failedCount: Int
+    /// Each requirement's verdict (a check that threw has none: see `errorType`).
+    public let results: [RequirementResult]
     public var allPassed: Bool
+    /// Set when checking failed with an error.
+    public let errorType: String?
+    /// Requirements met.
+    public var passedCount: Int { results.count { $0.verdict.passed } }
+    /// Requirements not met.
+    public var failedCount: Int { results.count { !$0.verdict.passed } }
     /// Creates the payload (to fire this hook from your own code).
-    public init(sessionID: String?, validationID: String, passedCount: Int, failedCount: Int, allPassed: Bool) {
+    public init(sessionID: String?, validationID: String, results: [RequirementResult], allPassed: Bool,
+                errorType: String? = nil) {
         self.sessionID = sessionID
         self.validationID = validationID
-        self.passedCount = passedCount
-        self.failedCount = failedCount
+        self.results = results
         self.allPassed = allPassed
+        self.errorType = errorType
     }
 
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.validationPostCheck(&p) }
 }
 
-/// A sampling loop starts. Writable: `loopBudget`.
+/// A sampling loop starts. Writable: `loopBudget`, `context` (the `sampling` span becomes
+/// current here, so every attempt's spans nest under it).
 public struct SamplingLoopStartPayload: HookPayload {
     public static let hook = HookType.samplingLoopStart
     public let sessionID: String?
@@ -42,13 +57,16 @@ public struct SamplingLoopStartPayload: HookPayload {
     public let strategyName: String
     public let requirementCount: Int
     public var loopBudget: Int
+    public var context: InstrumentationContext
     /// Creates the payload (to fire this hook from your own code).
-    public init(sessionID: String?, samplingID: String, strategyName: String, requirementCount: Int, loopBudget: Int) {
+    public init(sessionID: String?, samplingID: String, strategyName: String, requirementCount: Int, loopBudget: Int,
+                context: InstrumentationContext = InstrumentationContext.current ?? .topLevel) {
         self.sessionID = sessionID
         self.samplingID = samplingID
         self.strategyName = strategyName
         self.requirementCount = requirementCount
         self.loopBudget = loopBudget
+        self.context = context
     }
 
     public static func deliver(_ p: inout Self, to plugin: any Plugin) throws { try plugin.samplingLoopStart(&p) }

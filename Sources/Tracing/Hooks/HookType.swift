@@ -27,6 +27,12 @@ public enum HookType: Int, CaseIterable, Sendable {
     }
     /// The hooks of a tool invocation.
     @inlinable public static var toolHooks: UInt64 { toolPreInvoke.bit | toolPostInvoke.bit }
+    /// The hooks of a requirement check.
+    @inlinable public static var validationHooks: UInt64 { validationPreCheck.bit | validationPostCheck.bit }
+    /// The hooks of a sampling loop.
+    @inlinable public static var samplingHooks: UInt64 {
+        samplingLoopStart.bit | samplingIteration.bit | samplingRepair.bit | samplingLoopEnd.bit
+    }
     /// The hooks of a stream.
     @inlinable public static var streamingHooks: UInt64 { streamingStart.bit | streamingEvent.bit | streamingEnd.bit }
 

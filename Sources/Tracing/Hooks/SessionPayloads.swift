@@ -5,13 +5,20 @@ public struct SessionPreInitPayload: HookPayload {
     public static let hook = HookType.sessionPreInit
     public let sessionID: String?
     public let backendName: String
+    /// The session's name (`gen_ai.agent.name`).
+    public let name: String
+    /// The back end's provider (`gen_ai.provider.name`).
+    public let provider: String
     public var modelID: String
     public var modelOptions: ModelOptions
     /// The context session start-up runs in.
     public var context: InstrumentationContext
     /// Creates the payload (to fire this hook from your own code).
-    public init(sessionID: String?, backendName: String, modelID: String, modelOptions: ModelOptions, context: InstrumentationContext) {
+    public init(sessionID: String?, backendName: String, modelID: String, modelOptions: ModelOptions, context: InstrumentationContext,
+                name: String = "session", provider: String = "") {
         self.sessionID = sessionID
+        self.name = name
+        self.provider = provider
         self.backendName = backendName
         self.modelID = modelID
         self.modelOptions = modelOptions
@@ -60,9 +67,12 @@ public struct SessionCleanupPayload: HookPayload {
     public let interactionCount: Int
     /// The error type that ended the session, if any.
     public let errorType: String?
+    /// The conversation as it ended (content: record it only with content capture on).
+    public let history: [ChatMessage]
     /// Creates the payload (to fire this hook from your own code).
-    public init(sessionID: String?, interactionCount: Int, errorType: String?) {
+    public init(sessionID: String?, interactionCount: Int, errorType: String?, history: [ChatMessage] = []) {
         self.sessionID = sessionID
+        self.history = history
         self.interactionCount = interactionCount
         self.errorType = errorType
     }

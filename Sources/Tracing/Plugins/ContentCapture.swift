@@ -1,45 +1,95 @@
+import Foundation
+
 /// The single gate for prompt and response content: nothing is recorded unless the user opted in
-/// (`MELLEA_TRACES_CONTENT` or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
+/// (`MELLEA_TRACES_CONTENT`, or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` set to `true`,
+/// `SPAN_ONLY`, `EVENT_ONLY` or `SPAN_AND_EVENT`).
+///
+/// Messages are written as the GenAI conventions' JSON schemas define them (`gen_ai.input.messages`,
+/// `gen_ai.output.messages`, `gen_ai.tool.definitions`): text, `tool_call` and `tool_call_response`
+/// parts, `finish_reason` on every output message. A text longer than ``maxLength`` is cut inside
+/// its part, so the JSON stays valid.
 public struct ContentCapture: Sendable {
-    /// Whether content is recorded.
-    public let enabled: Bool
+    /// Whether content goes onto spans as attributes.
+    public let onSpans: Bool
+    /// Whether content goes into a `gen_ai.client.inference.operation.details` event on the call's span.
+    public let inEvents: Bool
     /// Longest text recorded per message part, in characters.
     public let maxLength: Int
 
-    /// Creates the gate.
-    public init(enabled: Bool, maxLength: Int = 8192) {
-        self.enabled = enabled
+    /// Whether any content is recorded.
+    public var enabled: Bool { onSpans || inEvents }
+
+    /// Creates the gate: content on spans when `enabled`, in events when `events`.
+    public init(enabled: Bool, events: Bool = false, maxLength: Int = 8192) {
+        onSpans = enabled
+        inEvents = events
         self.maxLength = maxLength
     }
 
-    /// `gen_ai.input.messages` JSON (semantic-convention shape), without system messages.
-    func inputMessages(_ messages: [ChatMessage]) -> String? {
-        guard enabled else { return nil }
-        let parts = messages.filter { $0.role != "system" }.map { message in
-            "{\"role\":\(json(message.role)),\"parts\":[{\"type\":\"text\",\"content\":\(json(clip(message.content)))}]}"
+    /// `gen_ai.input.messages` JSON: the whole conversation sent, system messages included.
+    func inputMessages(_ messages: [ChatMessage]) -> String {
+        "[" + messages.map(message).joined(separator: ",") + "]"
+    }
+
+    /// `gen_ai.output.messages` JSON for one response; `finish_reason` is always there.
+    func outputMessages(_ result: GenerationResult) -> String {
+        var parts: [String] = []
+        if !result.text.isEmpty || result.toolCalls.isEmpty { parts.append(textPart(result.text)) }
+        parts += result.toolCalls.map(toolCallPart)
+        let reason = Self.finishReason(result.metadata.finishReasons.first, hasToolCalls: !result.toolCalls.isEmpty)
+        return "[{\"role\":\"assistant\",\"parts\":[\(parts.joined(separator: ","))],\"finish_reason\":\(json(reason))}]"
+    }
+
+    /// `gen_ai.tool.definitions` JSON.
+    func toolDefinitions(_ tools: [ToolDefinition]) -> String {
+        "[" + tools.map { tool in
+            var fields = "{\"type\":\"function\",\"name\":\(json(tool.name))"
+            if !tool.description.isEmpty { fields += ",\"description\":\(json(clip(tool.description)))" }
+            if let schema = embeddableJSON(tool.parametersJSON) { fields += ",\"parameters\":\(schema)" }
+            return fields + "}"
+        }.joined(separator: ",") + "]"
+    }
+
+    /// The conventions' `finish_reason` for a provider's reason (OpenAI's `tool_calls` is `tool_call`);
+    /// when the provider gave none: `tool_call` for a tool-calling turn, else `stop`.
+    static func finishReason(_ provider: String?, hasToolCalls: Bool) -> String {
+        switch provider {
+        case "tool_calls", "function_call": return "tool_call"
+        case let reason? where !reason.isEmpty: return reason
+        default: return hasToolCalls ? "tool_call" : "stop"
         }
-        return "[" + parts.joined(separator: ",") + "]"
     }
 
-    /// `gen_ai.system_instructions` JSON, or `nil` when there is no system message.
-    func systemInstructions(_ messages: [ChatMessage]) -> String? {
-        guard enabled else { return nil }
-        let system = messages.filter { $0.role == "system" }
-        guard !system.isEmpty else { return nil }
-        return "[" + system.map { "{\"type\":\"text\",\"content\":\(json(clip($0.content)))}" }.joined(separator: ",") + "]"
+    /// `text` clipped to ``maxLength`` when content goes on spans, else `nil`.
+    func text(_ text: String) -> String? { onSpans ? clip(text) : nil }
+
+    private func message(_ message: ChatMessage) -> String {
+        var parts: [String] = []
+        if message.role == "tool" {
+            parts.append("{\"type\":\"tool_call_response\",\"id\":\(json(message.toolCallID ?? "")),\"response\":\(json(clip(message.content)))}")
+        } else if !message.content.isEmpty || message.toolCalls.isEmpty {
+            parts.append(textPart(message.content))
+        }
+        parts += message.toolCalls.map(toolCallPart)
+        return "{\"role\":\(json(message.role)),\"parts\":[\(parts.joined(separator: ","))]}"
     }
 
-    /// `gen_ai.output.messages` JSON for one response.
-    func outputMessages(_ text: String, finishReason: String?) -> String? {
-        guard enabled else { return nil }
-        let reason = finishReason.map { ",\"finish_reason\":\(json($0))" } ?? ""
-        return "[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\(json(clip(text)))}]\(reason)}]"
+    private func textPart(_ text: String) -> String { "{\"type\":\"text\",\"content\":\(json(clip(text)))}" }
+
+    private func toolCallPart(_ call: ToolCall) -> String {
+        let arguments = embeddableJSON(call.argumentsJSON) ?? json(clip(call.argumentsJSON))
+        return "{\"type\":\"tool_call\",\"id\":\(json(call.id)),\"name\":\(json(call.name)),\"arguments\":\(arguments)}"
     }
 
-    /// `text` when content is on (clipped), else `nil`.
-    func text(_ text: String) -> String? { enabled ? clip(text) : nil }
+    /// `text` as is when it is valid JSON within ``maxLength``; `nil` otherwise (the caller writes it
+    /// as a clipped string instead, so a cut never lands inside JSON).
+    private func embeddableJSON(_ text: String) -> String? {
+        guard text.count <= maxLength, let data = text.data(using: .utf8),
+              (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else { return nil }
+        return text
+    }
 
-    private func clip(_ text: String) -> String {
+    func clip(_ text: String) -> String {
         text.count > maxLength ? String(text.prefix(maxLength)) + "…" : text
     }
 }

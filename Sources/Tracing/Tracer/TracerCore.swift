@@ -32,7 +32,8 @@ public final class TracerCore: Sendable {
     /// use a fixed name, one per library or plugin).
     public func withScope(_ name: String) -> TracerCore {
         TracerCore(processor: processor, sampler: sampler, limits: limits,
-                   scope: InstrumentationScope(name: name, version: scope.version), recordsErrorMessages: recordsErrorMessages)
+                   scope: InstrumentationScope(name: name, version: scope.version, schemaURL: scope.schemaURL),
+                   recordsErrorMessages: recordsErrorMessages)
     }
 
     /// Starts a span on the fast path; `parent` defaults to the task's current span.
