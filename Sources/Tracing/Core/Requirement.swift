@@ -56,6 +56,19 @@ public struct RequirementVerdict: Sendable, Equatable {
     public static let pass = RequirementVerdict(passed: true)
     /// Not met, because of `reason`.
     public static func fail(_ reason: String) -> RequirementVerdict { RequirementVerdict(passed: false, reason: reason) }
+
+    /// The verdict in a judge's answer: `yes`/`no` first (case and punctuation ignored), the rest is
+    /// the reason; an answer that starts otherwise fails.
+    public init(judgement text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let firstWord = trimmed.prefix { $0.isLetter }.lowercased()
+        let rest = trimmed.dropFirst(firstWord.count).trimmingCharacters(in: .punctuationCharacters.union(.whitespacesAndNewlines))
+        switch firstWord {
+        case "yes", "true", "pass", "passed": self.init(passed: true, reason: rest.isEmpty ? nil : rest)
+        case "no", "false", "fail", "failed": self.init(passed: false, reason: rest.isEmpty ? "the judge answered no" : rest)
+        default: self.init(passed: false, reason: "the judge gave no yes/no verdict")
+        }
+    }
 }
 
 /// One requirement checked against one output.
@@ -129,22 +142,10 @@ extension GenerativeCore {
                     .user("Requirement: \(requirement.description)\n\nText:\n\(output)"),
                 ], options: ModelOptions(temperature: 0))
                 let answer = try await generate(backend, question, sessionID: sessionID)
-                return Self.parseJudgement(answer.text)
+                return RequirementVerdict(judgement: answer.text)
             }
         } catch where !(error is CancellationError) && !Task.isCancelled {
             return .fail("the check failed with \(errorType(error))")
-        }
-    }
-
-    /// A judge's answer: `yes`/`no` first (case and punctuation ignored), the rest is the reason.
-    static func parseJudgement(_ text: String) -> RequirementVerdict {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let firstWord = trimmed.prefix { $0.isLetter }.lowercased()
-        let rest = trimmed.dropFirst(firstWord.count).trimmingCharacters(in: .punctuationCharacters.union(.whitespacesAndNewlines))
-        switch firstWord {
-        case "yes", "true", "pass", "passed": return RequirementVerdict(passed: true, reason: rest.isEmpty ? nil : rest)
-        case "no", "false", "fail", "failed": return .fail(rest.isEmpty ? "the judge answered no" : rest)
-        default: return .fail("the judge gave no yes/no verdict")
         }
     }
 }

@@ -154,12 +154,15 @@ extension GenerativeCore {
                 // A cancelled iteration ends quietly; it is still not a completed stream.
                 try Task.checkCancellation()
                 closeGeneration(nil)
-                if !requirements.isEmpty {
-                    let results = try await validate(text, against: requirements, backend: backend, sessionID: sessionID)
-                    let failures = results.filter { !$0.verdict.passed }
-                    if !failures.isEmpty { throw StreamRequirementFailedError(failures: failures) }
-                }
                 event("completed", chunk: index)
+            }
+            if !requirements.isEmpty {
+                // The whole text, checked once more under the stream span (not the ended chat span).
+                let results = try await InstrumentationContext.$current.withValue(start.context) {
+                    try await validate(text, against: requirements, backend: backend, sessionID: sessionID)
+                }
+                let failures = results.filter { !$0.verdict.passed }
+                if !failures.isEmpty { throw StreamRequirementFailedError(failures: failures) }
             }
             end(.completed, nil)
             onComplete(text)
