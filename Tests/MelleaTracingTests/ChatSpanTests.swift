@@ -184,3 +184,67 @@ final class SamplingSpanTests: XCTestCase {
         XCTAssertEqual(harness.inFlight, 0)
     }
 }
+
+final class ConventionEdgeTests: XCTestCase {
+    func testAnEmptyModelIDNamesTheSpanByItsOperationAlone() async throws {
+        let harness = TracingHarness()
+        let session = try Session.start(backend: ScriptedBackend(model: ""), registry: harness.registry)
+        _ = try await session.chat("hi")
+        session.close()
+        let chat = try harness.span(named: "chat")
+        XCTAssertNil(chat["gen_ai.request.model"], "an unknown model is left out, not recorded empty")
+        XCTAssertFalse(harness.spans().contains { $0.name.hasSuffix(" ") })
+    }
+
+    func testAnUnknownFinishReasonStillGivesEveryOutputMessageOne() async throws {
+        let harness = TracingHarness(captureContent: true)
+        let session = try Session.start(backend: ScriptedBackend(replies: [.text("no reason given")]), registry: harness.registry)
+        _ = try await session.chat("hi")
+        let chat = try harness.span(named: "chat scripted-model")
+        let output = try XCTUnwrap(chat.json("gen_ai.output.messages") as? [[String: Any]])
+        XCTAssertEqual(output.first?["finish_reason"] as? String, "stop")
+        XCTAssertEqual(chat["gen_ai.response.finish_reasons"], .stringArray(["stop"]))
+    }
+
+    func testALengthLimitCutsInsidePartsAndTheJSONStaysValid() throws {
+        let content = ContentCapture(enabled: true, maxLength: 16)
+        let long = String(repeating: "é\"\\", count: 40)
+        let messages: [ChatMessage] = [
+            .user(long),
+            .assistant("", toolCalls: [ToolCall(id: "c1", name: "f", argumentsJSON: #"{"text":""# + long + #""}"#)]),
+            .tool(callID: "c1", long),
+        ]
+        let data = Data(content.inputMessages(messages).utf8)
+        let decoded = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        XCTAssertEqual(decoded.map { $0["role"] as? String }, ["user", "assistant", "tool"])
+        let text = try XCTUnwrap((decoded[0]["parts"] as? [[String: Any]])?.first?["content"] as? String)
+        XCTAssertEqual(text.count, 17, "16 characters and an ellipsis")
+        let call = try XCTUnwrap((decoded[1]["parts"] as? [[String: Any]])?.first)
+        XCTAssertEqual(call["type"] as? String, "tool_call")
+        XCTAssertTrue(call["arguments"] is String, "arguments too long to embed are a clipped string, never cut JSON")
+        let response = try XCTUnwrap((decoded[2]["parts"] as? [[String: Any]])?.first)
+        XCTAssertEqual(response["type"] as? String, "tool_call_response")
+        XCTAssertEqual(response["id"] as? String, "c1")
+    }
+
+    func testEventOnlyPutsContentInTheDetailsEventAndNotOnTheSpan() async throws {
+        let env = EnvironmentReader(["MELLEA_TRACES_ENABLED": "true",
+                                     "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "EVENT_ONLY"],
+                                    diagnostics: RecordingDiagnostics().diagnostics)
+        let configuration = TracesConfiguration.fromEnvironment(env)
+        XCTAssertFalse(configuration.captureContent)
+        XCTAssertTrue(configuration.contentEvents)
+        let processor = CollectingProcessor()
+        let registry = HookRegistry(diagnostics: RecordingDiagnostics().diagnostics)
+        TracingSystem.bootstrap(processor: processor, configuration: configuration, registry: registry,
+                                bootstrapInstrumentationSystem: false)
+        defer { TracingSystem.resetForTesting() }
+        let session = try Session.start(backend: ScriptedBackend(replies: [.text("secret answer")]), registry: registry)
+        _ = try await session.chat("secret question")
+        let chat = try XCTUnwrap(processor.spans.withLock { $0 }.first { $0.name.hasPrefix("chat") })
+        XCTAssertNil(chat["gen_ai.input.messages"])
+        let event = try XCTUnwrap(chat.events.first { $0.name == "gen_ai.client.inference.operation.details" })
+        XCTAssertTrue(event.attributes.contains { $0.key == "gen_ai.input.messages" && "\($0.value)".contains("secret question") })
+        XCTAssertTrue(event.attributes.contains { $0.key == "gen_ai.operation.name" })
+    }
+}

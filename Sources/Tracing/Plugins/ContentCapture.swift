@@ -27,12 +27,12 @@ public struct ContentCapture: Sendable {
     }
 
     /// `gen_ai.input.messages` JSON: the whole conversation sent, system messages included.
-    func inputMessages(_ messages: [ChatMessage]) -> String {
+    public func inputMessages(_ messages: [ChatMessage]) -> String {
         "[" + messages.map(message).joined(separator: ",") + "]"
     }
 
     /// `gen_ai.output.messages` JSON for one response; `finish_reason` is always there.
-    func outputMessages(_ result: GenerationResult) -> String {
+    public func outputMessages(_ result: GenerationResult) -> String {
         var parts: [String] = []
         if !result.text.isEmpty || result.toolCalls.isEmpty { parts.append(textPart(result.text)) }
         parts += result.toolCalls.map(toolCallPart)
@@ -41,7 +41,7 @@ public struct ContentCapture: Sendable {
     }
 
     /// `gen_ai.tool.definitions` JSON.
-    func toolDefinitions(_ tools: [ToolDefinition]) -> String {
+    public func toolDefinitions(_ tools: [ToolDefinition]) -> String {
         "[" + tools.map { tool in
             var fields = "{\"type\":\"function\",\"name\":\(json(tool.name))"
             if !tool.description.isEmpty { fields += ",\"description\":\(json(clip(tool.description)))" }
