@@ -73,6 +73,11 @@ final class GenAITreeEndToEndTests: XCTestCase {
         for try await _ in session.stream("Again?") { break }
         _ = try? await session.instruct("Fail, please")
         session.close()
+        // The abandoned stream's spans end once its producer notices the cancellation, a moment later.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while TracingSystem.current?.inFlightSpans.count != 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         XCTAssertEqual(TracingSystem.current?.inFlightSpans.count, 0, "no span left open")
         XCTAssertTrue(TracingSystem.shutdown(timeout: .seconds(10)))
         let requests = receiver.acceptedRequests()
