@@ -204,8 +204,8 @@ extension Session {
     /// at the first failure, throwing ``StreamRequirementFailedError``) and all are checked at the end.
     public func stream(_ text: String, requirements: [Requirement] = [],
                        options: ModelOptions = ModelOptions()) -> AsyncThrowingStream<String, any Error> {
-        let request = GenerationRequest(messages: history + [.user(text)], options: options,
-                                        tools: tools.map(\.definition))
+        // No tools: a streamed reply is text (the tool loop runs in `act`).
+        let request = GenerationRequest(messages: history + [.user(text)], options: options)
         return InstrumentationContext.$current.withValue(callerContext()) {
             GenerativeCore(registry: registry).stream(backend, request, sessionID: id, requirements: requirements) { [weak self] reply in
                 self?.record(user: text, reply: reply)
