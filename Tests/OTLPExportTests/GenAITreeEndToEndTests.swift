@@ -106,6 +106,8 @@ final class GenAITreeEndToEndTests: XCTestCase {
         XCTAssertEqual(session["gen_ai.agent.name"] as? String, "session")
         XCTAssertEqual(session["gen_ai.conversation.id"] as? String, run.sessionID)
         XCTAssertEqual(session.kind, "SPAN_KIND_INTERNAL")
+        XCTAssertEqual(session["gen_ai.usage.input_tokens"] as? Int, 20, "the agent's usage: every call's, summed")
+        XCTAssertEqual(session["gen_ai.response.finish_reasons"] as? [String], ["stop"], "the last answer's")
         XCTAssertTrue(run.spans.allSatisfy { $0.schemaURL == "https://opentelemetry.io/schemas/gen-ai-dev/1.42.0-dev" })
 
         let startup = try run.named("start_session")

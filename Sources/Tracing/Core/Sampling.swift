@@ -57,8 +57,10 @@ public struct ActionResult: Sendable, Equatable {
     public var validation: [RequirementResult]
     /// Attempts made (1 without requirements).
     public var attempts: Int
-    /// Model calls made, tool rounds and judges' calls excluded.
+    /// Model calls made (tool rounds included; a model judge's calls are not).
     public var generations: Int
+    /// The token usage of those calls, summed (failed attempts included).
+    public var usage: TokenUsage
 
     /// The answer's text.
     public var text: String { generation.text }
@@ -90,7 +92,7 @@ extension GenerativeCore {
     /// with the sampling hooks around them (`sampling` span current, so attempts nest under it).
     func sample(_ backend: any Backend, _ request: GenerationRequest, requirements: [Requirement],
                 strategy: SamplingStrategy, tools: [Tool], maxToolRounds: Int,
-                sessionID: String?, actionID: String?) async throws -> (attempt: Attempt, attempts: Int) {
+                sessionID: String?, actionID: String?) async throws -> (attempt: Attempt, attempts: Int, spent: Turn) {
         let listening = registry.isListening(toAnyOf: HookType.samplingHooks)
         let samplingID = listening ? UUID().uuidString : ""
         var start = SamplingLoopStartPayload(sessionID: sessionID, samplingID: samplingID, strategyName: strategy.name,
@@ -100,6 +102,7 @@ extension GenerativeCore {
         let budget = max(1, start.loopBudget)
         let iterations = ManagedAtomic<Int>(0)
         var best: Attempt?
+        var spent = Turn(result: GenerationResult(text: ""), messages: [], generations: 0, usage: TokenUsage())
         var current = request
         do {
             let winner: Attempt? = try await InstrumentationContext.$current.withValue(start.context) {
@@ -108,6 +111,10 @@ extension GenerativeCore {
                     let attempts = try await runRound(round, backend, current, requirements: requirements, tools: tools,
                                                       maxToolRounds: maxToolRounds, sessionID: sessionID,
                                                       actionID: actionID, samplingID: samplingID, iterations: iterations)
+                    for attempt in attempts {
+                        spent.generations += attempt.turn.generations
+                        spent.usage = spent.usage + attempt.turn.usage
+                    }
                     if let passed = attempts.first(where: \.passed) { return passed }
                     for attempt in attempts where best == nil || attempt.metCount > best!.metCount { best = attempt }
                     let used = iterations.load(ordering: .relaxed)
@@ -127,7 +134,7 @@ extension GenerativeCore {
                     sessionID: sessionID, samplingID: samplingID, success: winner != nil, iterationsUsed: used,
                     failureReason: winner == nil ? "budget exhausted after \(used) attempt(s)" : nil, errorType: nil))
             }
-            return (winner ?? best!, used)
+            return (winner ?? best!, used, spent)
         } catch {
             if listening {
                 registry.fireClosing(SamplingLoopEndPayload(

@@ -20,7 +20,7 @@ public final class Session: Sendable {
     public var registry: HookRegistry { core.registry }
     /// The context the session's work runs in (the `session` span when tracing is on).
     public let context: InstrumentationContext
-    private let state: Locked<(history: [ChatMessage], interactions: Int, closed: Bool, tools: [Tool])>
+    private let state: Locked<SessionState>
     /// Tool-calling rounds per model turn at most; then the model must answer without tools.
     public let maxToolRounds: Int
 
@@ -31,7 +31,7 @@ public final class Session: Sendable {
         self.core = core
         self.context = context
         self.maxToolRounds = maxToolRounds
-        state = Locked((history, 0, false, tools))
+        state = Locked(SessionState(history: history, tools: tools))
     }
 
     /// Starts a session, firing the session start-up hooks.
@@ -148,11 +148,13 @@ public final class Session: Sendable {
     }
 
     /// Adds a completed streamed exchange to the history.
-    func record(user: String, reply: String) {
+    func record(user: String, reply: GenerationResult) {
         state.withLock { state in
             state.history.append(.user(user))
-            state.history.append(.assistant(reply))
+            state.history.append(.assistant(reply.text))
             state.interactions += 1
+            state.usage = state.usage + reply.metadata.usage
+            state.finishReasons = reply.metadata.finishReasons
         }
     }
 
@@ -177,13 +179,14 @@ public final class Session: Sendable {
     /// Ends the session, firing `session_cleanup` once. Later calls on the session throw
     /// ``SessionClosedError``.
     public func close(error: (any Error)? = nil) {
-        let (first, interactions, history) = state.withLock { state -> (Bool, Int, [ChatMessage]) in
+        let (first, ended) = state.withLock { state -> (Bool, SessionState) in
             defer { state.closed = true }
-            return (!state.closed, state.interactions, state.history)
+            return (!state.closed, state)
         }
         guard first else { return }
-        core.registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: interactions,
-                                                        errorType: error.map(errorType), history: history))
+        core.registry.fireClosing(SessionCleanupPayload(sessionID: id, interactionCount: ended.interactions,
+                                                        errorType: error.map(errorType), history: ended.history,
+                                                        usage: ended.usage, finishReasons: ended.finishReasons))
         core.registry.unregisterSession(id)
     }
 
@@ -223,13 +226,14 @@ public final class Session: Sendable {
                     let turn = try await core.runTurn(backend, request, tools: tools, maxToolRounds: maxToolRounds,
                                                       sessionID: id, actionID: listening ? actionID : nil)
                     return (ActionResult(generation: turn.result, requirementsMet: true, validation: [], attempts: 1,
-                                         generations: turn.generations), turn.messages)
+                                         generations: turn.generations, usage: turn.usage), turn.messages)
                 }
-                let (attempt, attempts) = try await core.sample(
+                let (attempt, attempts, spent) = try await core.sample(
                     backend, request, requirements: component.requirements, strategy: strategy, tools: tools,
                     maxToolRounds: maxToolRounds, sessionID: id, actionID: listening ? actionID : nil)
                 let result = ActionResult(generation: attempt.turn.result, requirementsMet: attempt.passed,
-                                          validation: attempt.validation, attempts: attempts, generations: attempts)
+                                          validation: attempt.validation, attempts: attempts,
+                                          generations: spent.generations, usage: spent.usage)
                 if !attempt.passed, strategy.onExhaustion == .throwError {
                     throw SamplingBudgetExhaustedError(attempts: attempts, bestAttempt: result)
                 }
@@ -240,6 +244,8 @@ public final class Session: Sendable {
                 state.history.append(.user(component.text))
                 state.history.append(contentsOf: added)
                 state.interactions += 1
+                state.usage = state.usage + action.usage
+                state.finishReasons = action.generation.metadata.finishReasons
             }
             if listening {
                 registry.fireClosing(ComponentPostSuccessPayload(
@@ -258,6 +264,23 @@ public final class Session: Sendable {
         core.registry.fireClosing(ComponentPostErrorPayload(
             sessionID: id, actionID: actionID, componentType: component.type, errorType: errorType(error),
             errorDescription: String(describing: error), cancelled: isCancellation(error)))
+    }
+}
+
+/// What a session keeps between calls.
+struct SessionState {
+    var history: [ChatMessage]
+    var interactions = 0
+    var closed = false
+    var tools: [Tool]
+    /// Every model call's usage, summed.
+    var usage = TokenUsage()
+    /// The last answer's finish reasons.
+    var finishReasons: [String] = []
+
+    init(history: [ChatMessage], tools: [Tool]) {
+        self.history = history
+        self.tools = tools
     }
 }
 

@@ -19,23 +19,26 @@ extension GenerativeCore {
     /// With `requirements`, the text so far is checked at every sentence end (a `quick_check`
     /// event); a failed check stops the stream with ``StreamRequirementFailedError``. The complete
     /// text is validated once more at the end (a `validation` span). A consumer that stops reading
-    /// ends the spans without an error. `onComplete` receives the text of a completed stream.
+    /// ends the spans without an error. `onComplete` receives a completed stream's whole result.
     public func stream(_ backend: any Backend, _ request: GenerationRequest, sessionID: String? = nil,
                        requirements: [Requirement] = [],
-                       onComplete: @escaping @Sendable (String) -> Void = { _ in }) -> AsyncThrowingStream<String, any Error> {
+                       onComplete: @escaping @Sendable (GenerationResult) -> Void = { _ in }) -> AsyncThrowingStream<String, any Error> {
         let registry = self.registry
         let watched = HookType.streamingHooks | HookType.generationHooks | HookType.validationHooks
         guard registry.isListening(toAnyOf: watched) || !requirements.isEmpty else {
             return AsyncThrowingStream { continuation in
                 let task = Task {
                     do {
-                        var text = ""
-                        for try await chunk in backend.stream(request) where !chunk.text.isEmpty {
-                            text += chunk.text
+                        var result = GenerationResult(text: "")
+                        for try await chunk in backend.stream(request) {
+                            if let metadata = chunk.metadata { result.metadata = metadata }
+                            result.toolCalls += chunk.toolCalls
+                            guard !chunk.text.isEmpty else { continue }
+                            result.text += chunk.text
                             continuation.yield(chunk.text)
                         }
                         try Task.checkCancellation()
-                        onComplete(text)
+                        onComplete(result)
                         continuation.finish()
                     } catch { continuation.finish(throwing: error) }
                 }
@@ -61,7 +64,7 @@ extension GenerativeCore {
                            requirements: [Requirement], callerContext: InstrumentationContext,
                            consumerStopped: ManagedAtomic<Bool>,
                            continuation: AsyncThrowingStream<String, any Error>.Continuation,
-                           onComplete: @Sendable (String) -> Void) async {
+                           onComplete: @Sendable (GenerationResult) -> Void) async {
         let streamingID = UUID().uuidString
         let generationID = UUID().uuidString
         var start = StreamingStartPayload(sessionID: sessionID, streamingID: streamingID, requirementCount: requirements.count,
@@ -165,7 +168,7 @@ extension GenerativeCore {
                 if !failures.isEmpty { throw StreamRequirementFailedError(failures: failures) }
             }
             end(.completed, nil)
-            onComplete(text)
+            onComplete(GenerationResult(text: text, toolCalls: toolCalls, metadata: metadata))
             continuation.finish()
         } catch {
             closeGeneration(error)

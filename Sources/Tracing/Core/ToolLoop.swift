@@ -36,6 +36,8 @@ struct Turn: Sendable {
     var messages: [ChatMessage]
     /// Generations made.
     var generations: Int
+    /// Their token usage, summed.
+    var usage: TokenUsage
 }
 
 extension GenerativeCore {
@@ -47,6 +49,7 @@ extension GenerativeCore {
                  sessionID: String?, actionID: String?) async throws -> Turn {
         var added: [ChatMessage] = []
         var generations = 0
+        var usage = TokenUsage()
         var rounds = 0
         while true {
             var next = request
@@ -54,9 +57,10 @@ extension GenerativeCore {
             if rounds >= maxToolRounds && !tools.isEmpty { next.toolChoice = ToolChoice.none }
             let result = try await generate(backend, next, sessionID: sessionID, actionID: actionID)
             generations += 1
+            usage = usage + result.metadata.usage
             guard !result.toolCalls.isEmpty, !tools.isEmpty, rounds < maxToolRounds else {
                 added.append(.assistant(result.text))
-                return Turn(result: result, messages: added, generations: generations)
+                return Turn(result: result, messages: added, generations: generations, usage: usage)
             }
             rounds += 1
             added.append(.assistant(result.text, toolCalls: result.toolCalls))

@@ -69,10 +69,17 @@ public struct SessionCleanupPayload: HookPayload {
     public let errorType: String?
     /// The conversation as it ended (content: record it only with content capture on).
     public let history: [ChatMessage]
+    /// The token usage of every model call the session made, summed.
+    public let usage: TokenUsage
+    /// The last answer's finish reasons.
+    public let finishReasons: [String]
     /// Creates the payload (to fire this hook from your own code).
-    public init(sessionID: String?, interactionCount: Int, errorType: String?, history: [ChatMessage] = []) {
+    public init(sessionID: String?, interactionCount: Int, errorType: String?, history: [ChatMessage] = [],
+                usage: TokenUsage = TokenUsage(), finishReasons: [String] = []) {
         self.sessionID = sessionID
         self.history = history
+        self.usage = usage
+        self.finishReasons = finishReasons
         self.interactionCount = interactionCount
         self.errorType = errorType
     }

@@ -66,6 +66,11 @@ public final class ComponentTracingPlugin: Plugin {
         }
         guard let span = spans.remove("session:\(session)") else { return }
         span.setAttribute(N.Mellea.sessionInteractionCount, .int(Int64(p.interactionCount)))
+        // The agent's totals, as the conventions recommend on invoke_agent (cache counts are left
+        // out: summed across calls they mislead).
+        if let tokens = p.usage.inputTokens { span.setAttribute(N.GenAI.usageInputTokens, .int(Int64(tokens))) }
+        if let tokens = p.usage.outputTokens { span.setAttribute(N.GenAI.usageOutputTokens, .int(Int64(tokens))) }
+        if !p.finishReasons.isEmpty { span.setAttribute(N.GenAI.responseFinishReasons, .stringArray(p.finishReasons)) }
         // The session's input and output, as trace lists show them: the first request, the last answer.
         if let first = p.history.first(where: { $0.role == "user" }) {
             if content.onSpans { span.setAttribute(N.GenAI.inputMessages, .string(content.inputMessages([first]))) }
