@@ -68,7 +68,11 @@ public final class BatchSpanProcessor: SpanProcessor {
         var configuration = configuration
         concurrency = min(64, max(1, configuration.maxConcurrentExports ?? exporter.concurrentExports))
         configuration.maxConcurrentExports = concurrency
-        configuration.maxExportBatchSize = min(configuration.maxExportBatchSize, configuration.maxQueueSize)
+        // Explicit configuration is bounded like the environment's: a huge queue would reserve
+        // its whole ring up front, an empty one or an empty batch could never export.
+        configuration.maxQueueSize = BatchSpanProcessorConfiguration.boundedQueueSize(
+            configuration.maxQueueSize, source: "maxQueueSize", diagnostics: diagnostics)
+        configuration.maxExportBatchSize = min(max(configuration.maxExportBatchSize, 1), configuration.maxQueueSize)
         self.configuration = configuration
         exportsAtOnce = configuration.scheduleDelay <= .zero
         self.exporter = exporter
