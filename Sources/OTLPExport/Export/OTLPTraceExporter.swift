@@ -126,7 +126,7 @@ public final class OTLPTraceExporter: SpanExporter {
     private func reportFailure(_ failure: ExportFailure, final: Bool) {
         guard case .status(let code, let message) = failure else { return }
         diagnostics.reportOnce(key: "export-failure-\(code.rawValue)", .warning,
-            "export to \(configuration.endpoint.target) failed with \(code): \(message)"
+            "export to \(configuration.endpoint.redactedTarget) failed with \(code): \(message)"
             + (final ? " (not retryable; spans dropped and counted)" : " (retries exhausted within the timeout; spans dropped and counted)"))
     }
 }
