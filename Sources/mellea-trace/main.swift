@@ -60,10 +60,18 @@ if CommandLine.arguments.contains("--exit-without-shutdown") {
 let pipeline = setup.pipeline
 let clean = TracingSystem.shutdown(timeout: .seconds(10))
 var delivered = clean
+var exported = 0
 for (index, processor) in pipeline.processors.enumerated() {
     let stats = processor.statistics
     print("exporter \(index + 1): \(stats)")
     delivered = delivered && stats.dropped == 0 && stats.exported == stats.produced
+    exported += stats.exported
+}
+// No exporter, or no span sampled: nothing reached anyone, which is not a success.
+if exported == 0 {
+    print(pipeline.processors.isEmpty ? "NOTHING was exported: no exporter is configured"
+                                      : "NOTHING was exported: no span reached an exporter")
+    exit(1)
 }
 print(delivered ? "every span delivered" : "NOT every span was delivered (see the counts above)")
 exit(delivered ? 0 : 1)

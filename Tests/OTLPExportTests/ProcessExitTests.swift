@@ -48,6 +48,17 @@ final class ProcessExitTests: XCTestCase {
         XCTAssertLessThan(result.seconds, 5)
     }
 
+    func testWithNoExporterTheDemoDoesNotClaimSuccess() throws {
+        for environment in [["OTEL_TRACES_EXPORTER": "none"],
+                            ["MELLEA_TRACES_ENABLED": "true", "OTEL_TRACES_EXPORTER": "none"],
+                            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:1", "OTEL_TRACES_SAMPLER": "always_off"]] {
+            let result = try runDemo([], environment: environment)
+            XCTAssertEqual(result.status, 1, "\(environment): \(result.output)")
+            XCTAssertFalse(result.output.contains("every span delivered"), "\(environment): \(result.output)")
+            XCTAssertTrue(result.output.contains("NOTHING was exported"), "\(environment): \(result.output)")
+        }
+    }
+
     func testWithACollectorEverySpanIsDelivered() throws {
         let receiver = try Receiver()
         let result = try runDemo([], environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint])

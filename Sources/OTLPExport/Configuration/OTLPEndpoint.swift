@@ -23,12 +23,17 @@ public struct OTLPEndpoint: Sendable, Equatable {
         public let expected: String
     }
 
-    private static let targetSchemes = ["dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:"]
+    static let targetSchemes = ["dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:"]
+
+    /// The target as diagnostics show it: user information, query and path parameters hidden.
+    public var redactedTarget: String { SecretRedaction(endpoint: target).shown }
 
     /// Parses an endpoint as the OTLP exporter specification allows.
     ///
     /// - `http://host[:port][/]` is plaintext, `https://...` is TLS; the scheme wins over `insecure`.
-    /// - A gRPC target URI (`dns:`, `ipv4:`, `ipv6:`, `unix:`) passes through unchanged.
+    /// - A gRPC target URI (`dns:`, `ipv4:`, `ipv6:`, `unix:`) passes through unchanged once it is
+    ///   checked: a host for `dns:`, `a.b.c.d:port` entries for `ipv4:`, `[addr]:port` for `ipv6:`,
+    ///   a path for `unix:`; never user information.
     /// - `host:port` with no scheme uses TLS unless `insecure` is true.
     /// A missing port is 4317, the OTLP/gRPC default.
     public static func parse(_ text: String, insecure: Bool) throws(ParseError) -> OTLPEndpoint {
@@ -43,7 +48,8 @@ public struct OTLPEndpoint: Sendable, Equatable {
             }
             return OTLPEndpoint(target: try hostPort(rest), usesTLS: scheme == "https://")
         }
-        if targetSchemes.contains(where: { lower.hasPrefix($0) }) {
+        if let scheme = targetSchemes.first(where: { lower.hasPrefix($0) }) {
+            try TargetURI.validate(scheme: scheme, rest: text.dropFirst(scheme.count))
             return OTLPEndpoint(target: text, usesTLS: !insecure, isTargetURI: true)
         }
         if lower.contains("://") {
@@ -52,7 +58,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
         return OTLPEndpoint(target: try hostPort(Substring(text)), usesTLS: !insecure)
     }
 
-    private static func hostPort(_ authority: Substring) throws(ParseError) -> String {
+    static func hostPort(_ authority: Substring) throws(ParseError) -> String {
         if authority.contains("@") { throw ParseError(expected: "no user information in the endpoint") }
         let host: Substring
         var port: Substring = "4317"

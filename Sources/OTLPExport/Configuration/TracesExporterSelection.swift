@@ -24,6 +24,7 @@ public struct TracesExporterSelection: Sendable, Equatable {
         guard let value = env.string("OTEL_TRACES_EXPORTER") else { return selection }
         var kinds: [Kind] = []
         var sawNone = false
+        var unsupported: [String] = []
         for entry in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
             switch entry {
             case "none": sawNone = true
@@ -35,11 +36,21 @@ public struct TracesExporterSelection: Sendable, Equatable {
                 if let kind = Kind(rawValue: entry) {
                     if !kinds.contains(kind) { kinds.append(kind) }
                 } else {
-                    env.invalid("OTEL_TRACES_EXPORTER", value,
-                                expected: "a comma list of otlp, console or none ('\(entry)' is not supported)",
-                                fallback: "the other entries")
+                    unsupported.append(entry)
                 }
             }
+        }
+        let expected = "a comma list of otlp, console or none"
+        if kinds.isEmpty && !sawNone && unsupported.isEmpty {
+            // Only separators and blanks: no choice was made, so the default stands.
+            env.invalid("OTEL_TRACES_EXPORTER", value, expected: expected, fallback: "otlp")
+            return selection
+        }
+        if !unsupported.isEmpty {
+            let remaining = kinds.isEmpty ? "no exporter: spans are not exported" : kinds.map(\.rawValue).joined(separator: ",")
+            env.invalid("OTEL_TRACES_EXPORTER", value,
+                        expected: "\(expected) (\(unsupported.map { "'\($0)'" }.joined(separator: ", ")) not supported)",
+                        fallback: remaining)
         }
         if sawNone && !kinds.isEmpty {
             env.diagnostics.report(.warning, "OTEL_TRACES_EXPORTER='\(value)' mixes 'none' with exporters: 'none' is ignored")

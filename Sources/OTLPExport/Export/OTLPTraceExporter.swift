@@ -65,14 +65,17 @@ public final class OTLPTraceExporter: SpanExporter {
         let clock = ContinuousClock()
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
+        // The cause to report if time runs out: the last status, not just "timed out".
+        var lastFailure: ExportFailure?
         while true {
             attempt += 1
             let retries = attempt - 1
             let remaining = deadline - clock.now
             guard remaining > .zero, !Task.isCancelled else {
-                return ExportResult(failed: request.spanCount, retries: retries, failure: .timedOut)
+                return ExportResult(failed: request.spanCount, retries: retries, failure: lastFailure ?? .timedOut)
             }
             let outcome = await channel.unaryCall(request.payload, metadata: configuration.headers, timeout: remaining)
+            ExportAttempts.current?.record(outcome.code == .ok ? nil : .status(code: outcome.code, message: outcome.message))
             if outcome.code == .ok {
                 if let response = outcome.response, let partial = ExportResponseDecoder.partialSuccess(response) {
                     reportPartialSuccess(partial)
@@ -82,6 +85,7 @@ public final class OTLPTraceExporter: SpanExporter {
                 return ExportResult(exported: request.spanCount, retries: retries)
             }
             let failure = ExportFailure.status(code: outcome.code, message: outcome.message)
+            lastFailure = failure
             if shutdownSignal.isTriggered || Task.isCancelled {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: .shutDown)
             }
@@ -126,7 +130,7 @@ public final class OTLPTraceExporter: SpanExporter {
     private func reportFailure(_ failure: ExportFailure, final: Bool) {
         guard case .status(let code, let message) = failure else { return }
         diagnostics.reportOnce(key: "export-failure-\(code.rawValue)", .warning,
-            "export to \(configuration.endpoint.target) failed with \(code): \(message)"
+            "export to \(configuration.endpoint.redactedTarget) failed with \(code): \(message)"
             + (final ? " (not retryable; spans dropped and counted)" : " (retries exhausted within the timeout; spans dropped and counted)"))
     }
 }

@@ -59,6 +59,11 @@ public final class BatchSpanProcessor: SpanProcessor {
         var shutdownDeadline: ContinuousClock.Instant?
         /// When the exporter's own shutdown must be over.
         var exporterShutdownDeadline: ContinuousClock.Instant?
+        /// The timeout `shutdown` was given, and when it was called (for the reports).
+        var shutdownTimeout: Duration?
+        var shutdownStart: ContinuousClock.Instant?
+        /// Exports abandoned because the shutdown deadline ran out.
+        var abandonedAtShutdown = 0
     }
 
     /// Creates the processor and starts its export thread.
@@ -68,7 +73,11 @@ public final class BatchSpanProcessor: SpanProcessor {
         var configuration = configuration
         concurrency = min(64, max(1, configuration.maxConcurrentExports ?? exporter.concurrentExports))
         configuration.maxConcurrentExports = concurrency
-        configuration.maxExportBatchSize = min(configuration.maxExportBatchSize, configuration.maxQueueSize)
+        // Explicit configuration is bounded like the environment's: a huge queue would reserve
+        // its whole ring up front, an empty one or an empty batch could never export.
+        configuration.maxQueueSize = BatchSpanProcessorConfiguration.boundedQueueSize(
+            configuration.maxQueueSize, source: "maxQueueSize", diagnostics: diagnostics)
+        configuration.maxExportBatchSize = min(max(configuration.maxExportBatchSize, 1), configuration.maxQueueSize)
         self.configuration = configuration
         exportsAtOnce = configuration.scheduleDelay <= .zero
         self.exporter = exporter
@@ -133,7 +142,8 @@ public final class BatchSpanProcessor: SpanProcessor {
             droppedAtShutdown: shutdownDrops,
             retries: counters.retries.load(ordering: .relaxed),
             queued: queued,
-            inFlight: counters.inFlight.load(ordering: .relaxed))
+            inFlight: counters.inFlight.load(ordering: .relaxed),
+            lastFailure: counters.lastFailure.withLock { $0 })
     }
 
     // MARK: - Flush and shutdown
@@ -177,11 +187,13 @@ public final class BatchSpanProcessor: SpanProcessor {
         control.withLock {
             $0.shutdownDeadline = deadline - margin
             $0.exporterShutdownDeadline = deadline - margin / 2
+            $0.shutdownTimeout = timeout
+            $0.shutdownStart = deadline - timeout
         }
         wake.signal()
         if waitForExportThread(until: deadline) { return drainCompleted.load(ordering: .acquiring) }
         // Only an exporter that blocks the export executor can keep the thread from finishing.
-        reportTotals(complete: false)
+        reportTotals(timedOut: true)
         return false
     }
 
@@ -202,10 +214,10 @@ public final class BatchSpanProcessor: SpanProcessor {
                 (state.shutdownDeadline, state.flushWaiters.map(\.target).min())
             }
             if let shutdownDeadline {
-                let (leftOver, complete) = drainForShutdown(deadline: shutdownDeadline)
+                let (leftOver, timedOut) = drainForShutdown(deadline: shutdownDeadline)
                 control.withLock { _ in exportThreadFinished.store(true, ordering: .releasing) }
                 // Before the signal, so the totals are on record when shutdown returns.
-                reportTotals(complete: complete)
+                reportTotals(timedOut: timedOut)
                 completeFlushWaiters()
                 finished.signal()
                 // After it: releasing a full queue of spans can take a while.
@@ -243,15 +255,15 @@ public final class BatchSpanProcessor: SpanProcessor {
 
     /// Exports what it can until `deadline`, then abandons the rest. Returns the spans taken off
     /// the queue unexported (already counted; released by the caller after it signalled the
-    /// end) and whether everything was delivered.
-    private func drainForShutdown(deadline: ContinuousClock.Instant) -> (leftOver: [SpanRecord], complete: Bool) {
+    /// end) and whether the deadline cut the drain short (spans left queued or exports abandoned).
+    private func drainForShutdown(deadline: ContinuousClock.Instant) -> (leftOver: [SpanRecord], timedOut: Bool) {
         let undeliveredBefore = undelivered
         while ContinuousClock.now < deadline, queue.count > 0 {
             // No batch: a producer is mid-push or no export slot freed in time; retry until the deadline.
             if !exportOneBatch(deadline: deadline) { usleep(200) }
         }
         waitForExportsInFlight(until: deadline, stopAtShutdown: false)
-        for id in inFlight.overdue(at: .now, all: true) { abandon(id) }
+        for id in inFlight.overdue(at: .now, all: true) { abandon(id, shutdownPassed: true) }
         var leftOver: [SpanRecord] = []
         while let span = queue.pop() { leftOver.append(span) }
         counters.droppedAtShutdown.wrappingIncrement(by: leftOver.count, ordering: .relaxed)
@@ -260,7 +272,8 @@ public final class BatchSpanProcessor: SpanProcessor {
         let exporterDeadline = control.withLock { $0.exporterShutdownDeadline } ?? deadline
         let remaining = exporterDeadline - .now
         if remaining > .zero { runBlocking(timeout: remaining) { [exporter] in await exporter.shutdown(timeout: remaining) } }
-        return (leftOver, complete)
+        let abandoned = control.withLock { $0.abandonedAtShutdown }
+        return (leftOver, !leftOver.isEmpty || abandoned > 0)
     }
 
     /// Takes up to one batch from the queue and starts its export; `false` when there was nothing
@@ -274,6 +287,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     private func exportOneBatch(deadline: ContinuousClock.Instant? = nil) -> Bool {
         guard queue.count > 0 else { return false }
         let budget = deadline.map { min(configuration.exportTimeout, $0 - .now) } ?? configuration.exportTimeout
+        let budgetIsShutdown = budget < configuration.exportTimeout
         // Take a slot before popping, so popped spans are always counted as in flight.
         guard wait(for: inFlight.slots, until: .now + budget, stopAtShutdown: deadline == nil) else { return false }
         let giveUpAt = ContinuousClock.now + budget
@@ -286,14 +300,15 @@ public final class BatchSpanProcessor: SpanProcessor {
         }
         let done = DispatchSemaphore(value: 0)
         // Registered before the task exists, so the task's own accounting can never come first.
-        let id = inFlight.register(count: batch.count, giveUpAt: giveUpAt)
+        let (id, attempts) = inFlight.register(count: batch.count, giveUpAt: giveUpAt, giveUpAtShutdown: budgetIsShutdown)
         let task = ExportExecutor.detached { [exporter, inFlight] in
-            inFlight.finish(id, with: await exporter.export(batch))
+            let result = await ExportAttempts.$current.withValue(attempts) { await exporter.export(batch) }
+            inFlight.finish(id, with: result)
             done.signal()
         }
         inFlight.attach(task, to: id)
         if concurrency == 1, !wait(for: done, until: giveUpAt, stopAtShutdown: false) {
-            abandon(id)
+            abandon(id, shutdownPassed: control.withLock { $0.shutdownDeadline.map { .now >= $0 } ?? false })
             // Exports never overlap: give the cancelled one a moment to unwind before the next.
             _ = wait(for: done, until: .now + .seconds(1), stopAtShutdown: true)
         }
@@ -325,17 +340,30 @@ public final class BatchSpanProcessor: SpanProcessor {
     private func abandonOverdueExports() {
         let now = ContinuousClock.now
         let shutdownPassed = control.withLock { $0.shutdownDeadline.map { now >= $0 } ?? false }
-        for id in inFlight.overdue(at: now, all: shutdownPassed) { abandon(id) }
+        for id in inFlight.overdue(at: now, all: shutdownPassed) { abandon(id, shutdownPassed: shutdownPassed) }
     }
 
-    /// Gives up on an export that overran its budget: cancels it and counts its spans as failed.
-    /// Returns `false` if the export had already finished.
-    @discardableResult
-    private func abandon(_ id: Int) -> Bool {
-        guard inFlight.abandon(id) else { return false }
-        diagnostics.reportOnce(key: "export-overran", .warning,
-            "an export did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)) or the shutdown timeout; it was cancelled and its spans are counted as failed")
-        return true
+    /// Gives up on an export that overran its budget (the export timeout, or the shutdown
+    /// deadline once `shutdownPassed`): cancels it, counts its spans as failed, and reports which
+    /// deadline ran out, after how many attempts, and the last status the collector answered.
+    private func abandon(_ id: Int, shutdownPassed: Bool) {
+        guard let abandoned = inFlight.abandon(id, at: .now, shutdownPassed: shutdownPassed) else { return }
+        let attempts = abandoned.attempts == 0 ? "before its first attempt completed"
+            : "after \(ProcessorStatistics.attempts(abandoned.attempts))"
+            + (abandoned.lastFailure.map { ", the last failed with \($0)" } ?? ", none failed yet")
+        if abandoned.byShutdown {
+            let timeout = control.withLock { state in
+                state.abandonedAtShutdown += 1
+                return state.shutdownTimeout
+            }
+            diagnostics.reportOnce(key: "export-overran-shutdown", .warning,
+                "an export of \(abandoned.count) spans was still running when the shutdown timeout "
+                + "(shutdown(timeout: \(timeout.map { "\($0)" } ?? "?"))) ran out: cancelled \(attempts); its spans are counted as failed")
+        } else {
+            diagnostics.reportOnce(key: "export-overran", .warning,
+                "an export of \(abandoned.count) spans did not finish within OTEL_BSP_EXPORT_TIMEOUT (\(configuration.exportTimeout)): "
+                + "cancelled \(attempts); its spans are counted as failed")
+        }
     }
 
     private func waitForExportsInFlight(until deadline: ContinuousClock.Instant, stopAtShutdown: Bool) {
@@ -367,11 +395,27 @@ public final class BatchSpanProcessor: SpanProcessor {
         }
     }
 
-    private func reportTotals(complete: Bool) {
+    /// Reports the final statistics when anything was lost or the shutdown ran out of time,
+    /// saying which: a shutdown that ended early with losses (a partial success, a final status)
+    /// does not blame a timeout; the last failure and its attempts come with the counts.
+    private func reportTotals(timedOut: Bool) {
         let stats = statistics
-        guard stats.dropped > 0 || !complete, !totalsReported.exchange(true, ordering: .relaxed) else { return }
-        diagnostics.report(stats.dropped > 0 ? .warning : .info,
-            "span processor shut down\(complete ? "" : " (timeout ran out)"): \(stats)")
+        guard stats.dropped > 0 || timedOut, !totalsReported.exchange(true, ordering: .relaxed) else { return }
+        let (timeout, start) = control.withLock { ($0.shutdownTimeout, $0.shutdownStart) }
+        let took = start.map { " in \(ContinuousClock.now - $0)" } ?? ""
+        let why: String
+        if timedOut {
+            why = "the shutdown timeout (\(timeout.map { "\($0)" } ?? "?")) ran out with spans still queued or in flight"
+        } else {
+            var parts: [String] = []
+            if stats.rejected > 0 { parts.append("\(stats.rejected) rejected by the collector (partial success)") }
+            if stats.droppedExportFailed > 0 { parts.append("\(stats.droppedExportFailed) in failed exports") }
+            if stats.droppedQueueFull > 0 { parts.append("\(stats.droppedQueueFull) dropped on a full queue (OTEL_BSP_MAX_QUEUE_SIZE)") }
+            if stats.droppedAtShutdown > 0 { parts.append("\(stats.droppedAtShutdown) ended after shutdown") }
+            why = "spans lost: " + parts.joined(separator: ", ")
+        }
+        let cause = stats.lastFailure.map { "; last failure: \($0.failure) after \(ProcessorStatistics.attempts($0.attempts))" } ?? ""
+        diagnostics.report(stats.dropped > 0 ? .warning : .info, "span processor shut down\(took): \(why)\(cause): \(stats)")
     }
 }
 

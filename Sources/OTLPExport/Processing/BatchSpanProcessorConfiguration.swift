@@ -5,6 +5,7 @@ public struct BatchSpanProcessorConfiguration: Sendable, Equatable {
     /// Longest wait for one export (`OTEL_BSP_EXPORT_TIMEOUT`, 30000 ms).
     public var exportTimeout: Duration = .milliseconds(30000)
     /// Spans held at most; beyond it spans are dropped and counted (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048).
+    /// At most ``maxQueueSizeLimit``: larger values are lowered to it with a warning.
     public var maxQueueSize: Int = 2048
     /// Spans per export at most (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512; never above the queue size).
     public var maxExportBatchSize: Int = 512
@@ -13,6 +14,13 @@ public struct BatchSpanProcessorConfiguration: Sendable, Equatable {
     /// specification requires of processors — unless the exporter declares it pipelines, as the
     /// OTLP exporter does (the OTLP specification advises it for high-throughput clients).
     public var maxConcurrentExports: Int?
+
+    /// The largest queue a processor builds: 1,048,576 spans.
+    ///
+    /// The queue reserves its ring up front, 16 bytes a slot whether or not a span ever fills it
+    /// (16 MiB at this limit), so an unbounded `OTEL_BSP_MAX_QUEUE_SIZE` could reserve gigabytes
+    /// before the first span. A larger value is lowered to this one with a warning.
+    public static let maxQueueSizeLimit = 1 << 20
 
     /// The specification's defaults.
     public init() {}
@@ -26,6 +34,8 @@ public struct BatchSpanProcessorConfiguration: Sendable, Equatable {
                                                 zeroMeansInfinite: true)
         config.maxQueueSize = env.integer("OTEL_BSP_MAX_QUEUE_SIZE", default: config.maxQueueSize,
                                           range: 1...Int(Int32.max))
+        config.maxQueueSize = boundedQueueSize(config.maxQueueSize, source: "OTEL_BSP_MAX_QUEUE_SIZE",
+                                               diagnostics: env.diagnostics)
         config.maxExportBatchSize = env.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: config.maxExportBatchSize,
                                                 range: 1...Int(Int32.max))
         config.maxConcurrentExports = env.integer("MELLEA_TRACES_MAX_CONCURRENT_EXPORTS", range: 1...64)
@@ -36,5 +46,17 @@ public struct BatchSpanProcessorConfiguration: Sendable, Equatable {
             config.maxExportBatchSize = config.maxQueueSize
         }
         return config
+    }
+
+    /// `size` within `1...maxQueueSizeLimit`; a value outside is reported, naming `source` (the
+    /// variable or configuration property it came from), and replaced by the nearest bound.
+    static func boundedQueueSize(_ size: Int, source: String, diagnostics: Diagnostics) -> Int {
+        let bounded = min(max(size, 1), maxQueueSizeLimit)
+        if bounded != size {
+            diagnostics.report(.warning,
+                "\(source)=\(size) is out of range: expected 1...\(maxQueueSizeLimit) (the queue reserves 16 bytes a slot "
+                + "up front, 16 MiB at the limit); using \(bounded)")
+        }
+        return bounded
     }
 }

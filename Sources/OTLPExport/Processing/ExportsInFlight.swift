@@ -13,6 +13,21 @@ final class ExportsInFlight: Sendable {
         let count: Int
         /// When the export is abandoned if it has not finished.
         let giveUpAt: ContinuousClock.Instant
+        /// Whether `giveUpAt` is the shutdown deadline rather than the export timeout.
+        let giveUpAtShutdown: Bool
+        let attempts: ExportAttempts
+    }
+
+    /// An export given up on: what the report of it needs.
+    struct Abandoned {
+        /// Its spans, now counted as failed.
+        let count: Int
+        /// Attempts the exporter made.
+        let attempts: Int
+        /// How the last attempt failed, if one did.
+        let lastFailure: ExportFailure?
+        /// Whether the shutdown deadline (not the export timeout) ended it.
+        let byShutdown: Bool
     }
 
     private struct Registry {
@@ -30,14 +45,19 @@ final class ExportsInFlight: Sendable {
         self.counters = counters
     }
 
-    /// Registers an export of `count` spans (holding a slot) before its task exists.
-    func register(count: Int, giveUpAt: ContinuousClock.Instant) -> Int {
+    /// Registers an export of `count` spans (holding a slot) before its task exists; the export
+    /// records its attempts into the `ExportAttempts` returned.
+    func register(count: Int, giveUpAt: ContinuousClock.Instant,
+                  giveUpAtShutdown: Bool) -> (id: Int, attempts: ExportAttempts) {
         counters.inFlight.wrappingIncrement(by: count, ordering: .relaxed)
-        return registry.withLock { state in
+        let attempts = ExportAttempts()
+        let id = registry.withLock { state in
             state.next += 1
-            state.exports[state.next] = Export(task: nil, count: count, giveUpAt: giveUpAt)
+            state.exports[state.next] = Export(task: nil, count: count, giveUpAt: giveUpAt,
+                                               giveUpAtShutdown: giveUpAtShutdown, attempts: attempts)
             return state.next
         }
+        return (id, attempts)
     }
 
     /// Remembers the export's task, so that abandoning it cancels it.
@@ -48,22 +68,30 @@ final class ExportsInFlight: Sendable {
         if settle(id, { _ in result }) != nil { slots.signal() }
     }
 
-    /// Gives up on an export: counts its spans as failed, cancels it and frees its slot.
-    /// Returns `false` if it had already finished.
-    @discardableResult
-    func abandon(_ id: Int) -> Bool {
-        guard let export = settle(id, { ExportResult(failed: $0, failure: .timedOut) }) else { return false }
+    /// Gives up on an export at `now`: counts its spans as failed with the attempts it made and
+    /// its last failure (the export timeout when none failed), cancels it and frees its slot.
+    /// `nil` if it had already finished.
+    func abandon(_ id: Int, at now: ContinuousClock.Instant, shutdownPassed: Bool) -> Abandoned? {
+        var abandoned: Abandoned?
+        let settled = settle(id) { export in
+            let attempts = export.attempts.attempts
+            let lastFailure = export.attempts.lastFailure
+            abandoned = Abandoned(count: export.count, attempts: attempts, lastFailure: lastFailure,
+                                  byShutdown: export.giveUpAtShutdown || (shutdownPassed && now < export.giveUpAt))
+            return ExportResult(failed: export.count, retries: max(0, attempts - 1), failure: lastFailure ?? .timedOut)
+        }
+        guard let export = settled else { return nil }
         export.task?.cancel()
         slots.signal()
-        return true
+        return abandoned
     }
 
-    /// Removes export `id` (if it is still here) and records its `result` (given its span count);
-    /// the export, or `nil` if it was already settled. The caller frees the slot.
-    private func settle(_ id: Int, _ result: (Int) -> ExportResult) -> Export? {
+    /// Removes export `id` (if it is still here) and records its `result`; the export, or `nil`
+    /// if it was already settled. The caller frees the slot.
+    private func settle(_ id: Int, _ result: (Export) -> ExportResult) -> Export? {
         registry.withLock { state -> Export? in
             guard let export = state.exports.removeValue(forKey: id) else { return nil }
-            counters.record(result(export.count))
+            counters.record(result(export))
             counters.inFlight.wrappingDecrement(by: export.count, ordering: .relaxed)
             return export
         }

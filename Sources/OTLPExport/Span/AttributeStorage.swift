@@ -13,6 +13,11 @@ import Darwin
 /// reference (most keys and many values are literals, small strings or numbers, whose destruction
 /// releases nothing). Readers get a buffer view or a copied array. Not copyable: the block has
 /// exactly one owner. Holds at most ``maximumCount`` attributes.
+///
+/// Looking a key up scans while there are few attributes. A block of ``indexedCapacity`` or more
+/// has one more word after its attributes, pointing at a key index (``AttributeKeyIndex``) built on
+/// the first lookup and brought up to date by later ones, so that setting attributes by key stays
+/// linear in their number, also past the count limit. Appends never touch it.
 @usableFromInline package struct AttributeStorage: ~Copyable {
     @usableFromInline var base: UnsafeMutablePointer<Attribute>?
     // 16-bit counts and a 32-bit mask: the storage stays 16 bytes, and the record in its size class.
@@ -70,18 +75,36 @@ import Darwin
                 let bit: UInt32 = 1 << UInt32(index)
                 referenceMask = newValue.holdsReference ? referenceMask | bit : referenceMask & ~bit
             }
+            // A new key at an indexed position makes the index wrong: rebuild it on the next lookup.
+            if let slot = indexSlot, slot.pointee != nil, base.unsafelyUnwrapped[index].key != newValue.key {
+                slot.pointee = nil
+            }
             base.unsafelyUnwrapped[index] = newValue
         }
     }
 
-    /// The index of the first attribute with `key`.
+    /// Blocks of at least this many attributes carry a key index.
+    package static var indexedCapacity: Int { 64 }
+
+    /// The word after the attributes that points at the key index (only in indexed blocks).
+    private var indexSlot: UnsafeMutablePointer<AttributeKeyIndex?>? {
+        guard Int(capacity) >= Self.indexedCapacity, let base else { return nil }
+        return UnsafeMutableRawPointer(base + Int(capacity)).assumingMemoryBound(to: AttributeKeyIndex?.self)
+    }
+
+    /// The index of the first attribute with `key`: a scan of a small block, a lookup in a large
+    /// one (the index catches up with the attributes appended since the last lookup).
     package func firstIndex(of key: String) -> Int? {
-        withBuffer { $0.firstIndex { $0.key == key } }
+        guard let slot = indexSlot else { return withBuffer { $0.firstIndex { $0.key == key } } }
+        let index = slot.pointee ?? AttributeKeyIndex()
+        if slot.pointee == nil { slot.pointee = index }
+        return withBuffer { index.position(of: key, in: $0) }
     }
 
     /// Removes every attribute, keeping the block.
     package mutating func removeAll() {
         deinitializeAll()
+        indexSlot?.pointee = nil
         storedCount = 0
         referenceMask = 0
     }
@@ -97,6 +120,7 @@ import Darwin
 
     deinit {
         deinitializeAll()
+        indexSlot?.deinitialize(count: 1)
         free(base)
     }
 
@@ -115,16 +139,40 @@ import Darwin
     /// `malloc`, not `allocate(capacity:)`, which costs a `posix_memalign` here.
     @usableFromInline mutating func grow(to newCapacity: Int) {
         precondition(newCapacity <= Self.maximumCount && newCapacity > count, "attribute storage cannot grow to \(newCapacity)")
-        guard let raw = malloc(newCapacity * MemoryLayout<Attribute>.stride) else {
+        let indexed = newCapacity >= Self.indexedCapacity
+        let bytes = newCapacity * MemoryLayout<Attribute>.stride + (indexed ? MemoryLayout<AttributeKeyIndex?>.stride : 0)
+        guard let raw = malloc(bytes) else {
             fatalError("out of memory for \(newCapacity) span attributes")
         }
         let block = raw.bindMemory(to: Attribute.self, capacity: newCapacity)
+        // Positions do not move, so the index (if any) stays valid in the new block.
+        let index = indexSlot?.move()
         if let base {
             block.moveInitialize(from: base, count: count)
             free(base)
         }
         base = block
         capacity = UInt16(newCapacity)
+        indexSlot?.initialize(to: index ?? nil)
+    }
+}
+
+/// Where each key of a large attribute block is first found: built lazily by
+/// ``AttributeStorage/firstIndex(of:)`` and extended over the attributes appended since.
+package final class AttributeKeyIndex {
+    private var positions: [String: Int] = [:]
+    /// Attributes `0..<indexedCount` are in `positions`.
+    private var indexedCount = 0
+
+    /// The position of the first attribute with `key` among `attributes`, after indexing those
+    /// appended since the last call.
+    func position(of key: String, in attributes: UnsafeBufferPointer<Attribute>) -> Int? {
+        while indexedCount < attributes.count {
+            let candidate = attributes[indexedCount].key
+            if positions[candidate] == nil { positions[candidate] = indexedCount }
+            indexedCount += 1
+        }
+        return positions[key]
     }
 }
 

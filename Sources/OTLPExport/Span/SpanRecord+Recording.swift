@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The operations a running span's builder performs on its record. Each does nothing once the
 /// span has ended (from then on the record belongs to the export pipeline and never changes), or
 /// when the span is not sampled.
@@ -9,7 +11,7 @@
 extension SpanRecord {
     /// Whether the span is sampled and still running.
     @inlinable @inline(__always)
-    package var acceptsChanges: Bool { traceFlags & 1 != 0 && !hasEnded }
+    package var acceptsChanges: Bool { traceFlags & 1 != 0 && !isFinished }
 
     /// Appends an attribute without looking for an earlier one with the same key, or counts it as
     /// dropped when `limit` attributes (or the storage's maximum, 65,535) are already set.
@@ -86,17 +88,19 @@ extension SpanRecord {
     }
 
     /// Ends the span at `time`, or at its start if `time` is earlier (a wall clock may step back);
-    /// `false` if it had already ended.
+    /// `false` if it had already ended. Of calls racing from several threads exactly one returns
+    /// `true` (one compare-and-swap, no lock), and only that one writes the end time.
     @usableFromInline
     package func finish(at time: UInt64) -> Bool {
-        guard !hasEnded else { return false }
+        guard ended.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return false
+        }
         endTimeUnixNano = max(time, startTimeUnixNano)
-        hasEnded = true
         return true
     }
 
-    /// Whether the span has ended, read without a run-time exclusivity check: compiled here, unlike
-    /// a read of `hasEnded` from another module, which checks (measured: ~90 more instructions a span).
+    /// Whether the span has ended: one relaxed load (the end itself is decided by `finish`'s
+    /// compare-and-swap; a running span's other changes come from its one owner).
     @inlinable
-    package var isFinished: Bool { hasEnded }
+    package var isFinished: Bool { ended.load(ordering: .relaxed) }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The role of a span in a trace (OTLP `SpanKind`).
 public enum SpanKind: Int32, Sendable {
     case unspecified = 0, `internal` = 1, server = 2, client = 3, producer = 4, consumer = 5
@@ -170,7 +172,10 @@ public final class SpanRecord: @unchecked Sendable {
     /// Span kind.
     public let kind: SpanKind
     /// Whether the span has ended (always true for records made with the public initializer).
-    @exclusivity(unchecked) public package(set) var hasEnded: Bool
+    public var hasEnded: Bool { ended.load(ordering: .acquiring) }
+    /// Set exactly once, by the one `finish` that wins the compare-and-swap: two threads racing to
+    /// end a span (a timeout path and a completion path) cannot both hand it to the processor.
+    @usableFromInline package let ended: Atomic<Bool>
 
     /// Creates a finished span record. A record holds at most 65,535 attributes: any beyond are
     /// added to `droppedAttributesCount`. Finds the scope's shared copy under a process-wide lock
@@ -196,7 +201,7 @@ public final class SpanRecord: @unchecked Sendable {
         self.droppedAttributesCount = overflow ? .max : total
         self.droppedEventsCount = droppedEventsCount
         self.droppedLinksCount = droppedLinksCount
-        hasEnded = true
+        ended.store(true, ordering: .releasing)
     }
 
     /// A running span's record, filled by its builder until it ends.
@@ -222,7 +227,7 @@ public final class SpanRecord: @unchecked Sendable {
         droppedAttributesCount = 0
         droppedEventsCount = 0
         droppedLinksCount = 0
-        hasEnded = false
+        ended = Atomic(false)
     }
 
     /// Calls `body` with the span's attributes without copying them.

@@ -19,12 +19,15 @@ final class GRPCChannel: @unchecked Sendable {
     private let methodName: UnsafeMutablePointer<CChar>
     private let method: UnsafeMutableRawPointer?
     private let poller = DispatchSemaphore(value: 0)
+    /// Hides the target's secrets in every message that may echo it (gRPC quotes the target).
+    let redaction: SecretRedaction
     private let state = Locked<(closed: Bool, calls: [ObjectIdentifier: PendingCall])>((false, [:]))
 
     /// Opens a channel (connecting lazily, on the first call).
     init(endpoint: OTLPEndpoint, configuration: OTLPExporterConfiguration, userAgent: String,
          method: String, reconnectBackoff: Duration = .milliseconds(250),
          maxReconnectBackoff: Duration = .seconds(2)) throws(ChannelError) {
+        redaction = SecretRedaction(endpoint: endpoint.target)
         GRPCLibrary.retain()
         var error = [CChar](repeating: 0, count: 256)
         let created: OpaquePointer? = withOptionalCString(configuration.trustedCertificatesPEM) { roots in
@@ -48,7 +51,7 @@ final class GRPCChannel: @unchecked Sendable {
         }
         guard let created else {
             GRPCLibrary.release()
-            throw ChannelError(description: error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+            throw ChannelError(description: redaction.scrub(error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }))
         }
         channel = created
         queue = grpc_completion_queue_create_for_next(nil)
@@ -157,9 +160,11 @@ final class GRPCChannel: @unchecked Sendable {
 private final class PendingCall: @unchecked Sendable {
     private let lock = Locked<(call: CallHandle?, continuation: CheckedContinuation<CallOutcome, Never>?, done: Bool)>((nil, nil, false))
     private weak let channel: GRPCChannel?
+    private let redaction: SecretRedaction
 
     init(_ continuation: CheckedContinuation<CallOutcome, Never>, channel: GRPCChannel) {
         self.channel = channel
+        redaction = channel.redaction
         lock.withLock { $0.continuation = continuation }
     }
 
@@ -199,7 +204,7 @@ private final class PendingCall: @unchecked Sendable {
     /// Reads the outcome, releases the C call, and resumes the waiting task.
     func finish(_ call: OpaquePointer) {
         let code = GRPCStatusCode(rawValue: Int32(cgrpc_unary_call_status(call).rawValue)) ?? .unknown
-        let message = String(cString: cgrpc_unary_call_details(call))
+        let message = redaction.scrub(String(cString: cgrpc_unary_call_details(call)))
         let outcome = CallOutcome(code: code, message: message,
                                   response: Self.copy { cgrpc_unary_call_response(call, &$0) },
                                   statusDetails: Self.copy { cgrpc_unary_call_trailer(call, "grpc-status-details-bin", &$0) },

@@ -79,6 +79,7 @@ public enum TracingSystem {
                 variables["OTEL_TRACES_EXPORTER"] = "none"
             }
         } else {
+            warnIfOverridden(env, by: kinds)
             variables["OTEL_TRACES_EXPORTER"] = kinds.joined(separator: ",")
         }
         if configuration.otlp,
@@ -90,6 +91,21 @@ public enum TracingSystem {
         return bootstrap(processor: pipeline, pipeline: pipeline, configuration: configuration,
                          sampler: .fromEnvironment(env), limits: .fromEnvironment(env),
                          registry: registry, bootstrapInstrumentationSystem: bootstrapInstrumentationSystem)
+    }
+
+    /// Reports an `OTEL_TRACES_EXPORTER` that the `MELLEA_TRACES_OTLP`/`MELLEA_TRACES_CONSOLE`
+    /// switches override with another selection (even `none`): it must not be ignored silently.
+    static func warnIfOverridden(_ env: EnvironmentReader, by kinds: [String]) {
+        guard let value = env.string("OTEL_TRACES_EXPORTER") else { return }
+        // Parsed quietly: the variable is not used, only compared.
+        let quiet = EnvironmentReader(env.variables, diagnostics: Diagnostics { _ in })
+        let asked = TracesExporterSelection.fromEnvironment(quiet).kinds.map(\.rawValue)
+        guard Set(asked) != Set(kinds) else { return }
+        let switches = [("MELLEA_TRACES_OTLP", "otlp"), ("MELLEA_TRACES_CONSOLE", "console")]
+            .filter { kinds.contains($0.1) }.map { "\($0.0)=true" }.joined(separator: " and ")
+        env.diagnostics.report(.warning,
+            "OTEL_TRACES_EXPORTER='\(value)' is ignored: \(switches) select the exporters (\(kinds.joined(separator: ","))); "
+            + "expected OTEL_TRACES_EXPORTER unset, or MELLEA_TRACES_OTLP and MELLEA_TRACES_CONSOLE unset to use it")
     }
 
     /// Sets tracing up with explicit parts (e.g. an in-memory exporter behind a processor).

@@ -18,12 +18,17 @@ public struct SpanBuilder: @unchecked Sendable {
         self.core = core
         // One binding of the parent: each optional chain on it would copy the whole context.
         let traceID: TraceID, parentSpanID: SpanID, traceState: String, parentIsRemote: Bool?
-        if let parent {
+        // An invalid parent (an all-zero trace or span id) is no parent: the span starts a new
+        // trace instead of joining trace 000…0, which no back end can show.
+        let hasValidParent: Bool
+        if let parent, parent.traceID.isValid, parent.spanID.isValid {
             (traceID, parentSpanID, traceState, parentIsRemote) = (parent.traceID, parent.spanID, parent.traceState, parent.isRemote)
+            hasValidParent = true
         } else {
             (traceID, parentSpanID, traceState, parentIsRemote) = (IDGenerator.traceID(), .invalid, "", nil)
+            hasValidParent = false
         }
-        let sampled = core.sampler.shouldSample(traceID: traceID, parent: parent)
+        let sampled = core.sampler.shouldSample(traceID: traceID, parent: hasValidParent ? parent : nil)
         record = SpanRecord(traceID: traceID, spanID: IDGenerator.spanID(), parentSpanID: parentSpanID,
                             traceFlags: sampled ? 1 : 0, traceState: traceState, parentIsRemote: parentIsRemote,
                             name: name, kind: kind, startTimeUnixNano: startTime, scope: core.internedScope,
@@ -113,8 +118,9 @@ public struct SpanBuilder: @unchecked Sendable {
     }
 
     /// Ends the span at `time` (now by default) and hands its record to the export pipeline. Only
-    /// the first call counts; a `time` before the span's start ends it at its start, so that no
-    /// span has a negative duration (a wall clock may step back).
+    /// the first call counts, also when several threads call it at once (a timeout path racing a
+    /// completion path): one compare-and-swap decides, no lock. A `time` before the span's start
+    /// ends it at its start, so that no span has a negative duration (a wall clock may step back).
     @inlinable
     public func end(at time: UInt64? = nil) {
         guard !record.isFinished, record.finish(at: time ?? WallClock.now()), isRecording else { return }

@@ -22,12 +22,7 @@ final class OTLPExporterConfigurationTests: XCTestCase {
         return directory
     }
 
-    private static let pem = """
-        -----BEGIN CERTIFICATE-----
-        MIIBszCCAVmgAwIBAgIUTESTONLYTESTONLYTESTONLYTESTONLYwCgYIKoZIzj0EAwIw
-        -----END CERTIFICATE-----
-
-        """
+    private static let pem = TestPEM.certificate
 
     // MARK: - Defaults
 
@@ -334,7 +329,7 @@ final class OTLPExporterConfigurationTests: XCTestCase {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("client.key")
-        try "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".write(to: key, atomically: true, encoding: .utf8)
+        try TestPEM.privateKey.write(to: key, atomically: true, encoding: .utf8)
 
         let (config, messages) = configuration(["OTEL_EXPORTER_OTLP_CLIENT_KEY": key.path])
         XCTAssertNil(config.clientKeyPEM)
@@ -347,7 +342,7 @@ final class OTLPExporterConfigurationTests: XCTestCase {
     func testClientKeyAndCertificateTogetherAreBothRead() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let keyText = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+        let keyText = TestPEM.privateKey
         let key = directory.appendingPathComponent("client.key")
         let certificate = directory.appendingPathComponent("client.pem")
         try keyText.write(to: key, atomically: true, encoding: .utf8)
