@@ -279,3 +279,26 @@ final class StreamingCoreTests: XCTestCase {
         XCTAssertEqual(harness.inFlight, 0)
     }
 }
+
+final class ChunkEventTests: XCTestCase {
+    func testChunkEventsAreOffByDefaultAndCappedPerSpanWhenOn() async throws {
+        for (enabled, cap) in [(false, 128), (true, 2)] {
+            let env = EnvironmentReader(["MELLEA_TRACES_ENABLED": "true",
+                                         "MELLEA_GENERATION_CHUNK_EVENTS": enabled ? "true" : "false",
+                                         "MELLEA_GENERATION_MAX_CHUNK_EVENTS": String(cap)],
+                                        diagnostics: RecordingDiagnostics().diagnostics)
+            let processor = CollectingProcessor()
+            let registry = HookRegistry(diagnostics: RecordingDiagnostics().diagnostics)
+            TracingSystem.bootstrap(processor: processor, configuration: .fromEnvironment(env), registry: registry,
+                                    bootstrapInstrumentationSystem: false)
+            let session = try Session.start(backend: RecordingBackend([GenerationResult(text: "a b c d e")]), registry: registry)
+            for try await _ in session.stream("go") {}
+            session.close()
+            TracingSystem.resetForTesting()
+            let chat = try XCTUnwrap(processor.spans.withLock { $0 }.first { $0.name == "chat rec-model" })
+            let chunks = chat.events.filter { $0.name == "mellea.stream.chunk" }
+            XCTAssertEqual(chunks.count, enabled ? 2 : 0)
+            XCTAssertEqual(chat["mellea.stream.dropped_chunk_events"], enabled ? .int(3) : nil, "chunks past the cap are counted")
+        }
+    }
+}
