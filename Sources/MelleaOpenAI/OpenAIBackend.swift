@@ -39,8 +39,9 @@ public struct OpenAIBackend: Backend {
     public init(configuration: OpenAIConfiguration, httpClient: HTTPClient) throws(OpenAIError) {
         guard let url = URL(string: configuration.baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty else {
+            // Not echoed: a malformed URL may still carry a secret.
             throw OpenAIError(.invalidConfiguration,
-                              message: "the base URL \(configuration.baseURL) is not an http(s) URL like http://127.0.0.1:8000/v1")
+                              message: "the base URL is not an http(s) URL with a host, like http://127.0.0.1:8000/v1")
         }
         if url.user != nil || url.password != nil {
             throw OpenAIError(.invalidConfiguration, message: "the base URL carries credentials: give the key as apiKey instead")

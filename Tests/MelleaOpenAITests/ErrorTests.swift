@@ -99,7 +99,7 @@ final class ErrorTests: XCTestCase {
 
     func testAnUnreachableServerIsAConnectionFailure() async throws {
         let backend = try OpenAIBackend(configuration: OpenAIConfiguration(
-            baseURL: "http://127.0.0.1:\(unusedPort())/v1", model: "m", timeout: .seconds(5)))
+            baseURL: "http://127.0.0.1:\(unusedPort())/v1", model: "m", timeout: .seconds(1)))
         do {
             _ = try await backend.generate(GenerationRequest(messages: [.user("x")]))
             XCTFail("nothing listens there")

@@ -1,6 +1,7 @@
 import Foundation
 import MelleaOpenAI
 import MelleaTracing
+import Synchronization
 import XCTest
 
 /// Streamed chat completions: server-sent events, usage from the final chunk, tool-call deltas,
@@ -75,26 +76,41 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(chat.statusCode, "STATUS_CODE_ERROR")
     }
 
-    func testCancellingMidStreamEndsTheSpanAndTheRequest() async throws {
+    func testCancellingTheConsumerMidStreamEndsTheSpanAndTheRequest() async throws {
         let traced = try TracedServer()
         let session = try Session.start(backend: try traced.backend("endless-sse"), registry: traced.registry)
-        let stream = session.stream("go on")
+        let received = Mutex(0)
         let consumer = Task {
-            var count = 0
-            for try await _ in stream {
-                count += 1
-                if count == 3 { break }
-            }
-            return count
+            for try await _ in session.stream("go on") { received.withLock { $0 += 1 } }
         }
-        let count = try await consumer.value
-        XCTAssertEqual(count, 3)
-        XCTAssertTrue(traced.server.wait(timeout: 5) { traced.requests().first?.outcome == "client_disconnected" },
-                      "the server must see the request abandoned, not run its 60 s: \(traced.requests().map(\.outcome))")
-        let chat = try traced.span(named: "chat test-model")
-        XCTAssertEqual(chat["error.type"] as? String, "cancelled")
-        XCTAssertGreaterThan(chat.endNanos, 0)
+        XCTAssertTrue(traced.server.wait { received.withLock { $0 } >= 3 }, "the stream must start")
+        consumer.cancel()
+        _ = await consumer.result
+        try await assertAbandoned(traced)
         session.close()
+    }
+
+    func testBreakingOutOfTheLoopMidStreamEndsTheSpanAndTheRequest() async throws {
+        let traced = try TracedServer()
+        let session = try Session.start(backend: try traced.backend("endless-sse"), registry: traced.registry)
+        var count = 0
+        for try await _ in session.stream("go on") {
+            count += 1
+            if count == 3 { break }
+        }
+        try await assertAbandoned(traced)
+        session.close()
+    }
+
+    /// The server saw the request abandoned (rather than running its 60 s), and the chat span
+    /// ended as cancelled.
+    private func assertAbandoned(_ traced: TracedServer, file: StaticString = #filePath, line: UInt = #line) async throws {
+        XCTAssertTrue(traced.server.wait(timeout: 5) { traced.requests().first?.outcome == "client_disconnected" },
+                      "outcomes: \(traced.requests().map(\.outcome))", file: file, line: line)
+        let chat = try traced.span(named: "chat test-model", file: file, line: line)
+        XCTAssertEqual(chat["error.type"] as? String, "cancelled", file: file, line: line)
+        XCTAssertEqual(try traced.span(named: "stream", file: file, line: line)["error.type"] as? String, "cancelled",
+                       file: file, line: line)
     }
 
     func testAStalledStreamTimesOutWithinTheBoundAndEndsTheRequest() async throws {

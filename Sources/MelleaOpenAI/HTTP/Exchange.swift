@@ -22,6 +22,9 @@ struct Exchange: Sendable {
         self.base = base
     }
 
+    /// How much later than async-http-client's deadline the watchdog fires.
+    static let watchdogGrace = Duration.milliseconds(250)
+
     /// The largest body read whole; a bigger answer is not a chat completion.
     static let maxBodyBytes = 32 << 20
 
@@ -89,8 +92,10 @@ struct Exchange: Sendable {
         encoder.outputFormatting = .sortedKeys
         request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
         configuration.logger?.debug("POST \(path)", metadata: ["model": "\(configuration.model)", "stream": "\(stream)"])
-        // The watchdog bounds the call; this deadline, a little later, only backs it up.
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(clamping: configuration.timeout.nanoseconds + 1_000_000_000))
+        // Until the answer's head arrives, async-http-client's own deadline bounds the request: on
+        // expiry it says why it could not connect (refused, unresolvable), where the watchdog, a
+        // moment later, would only see its cancellation.
+        let deadline = NIODeadline.now() + .nanoseconds(configuration.timeout.nanoseconds)
         return try await client.execute(request, deadline: deadline, logger: configuration.logger)
     }
 
@@ -107,7 +112,7 @@ struct Exchange: Sendable {
     /// Runs one exchange under the timeout and maps whatever escapes it.
     private func bounded<T: Sendable>(_ path: String, _ work: @escaping @Sendable (Watchdog) async throws -> T) async throws -> T {
         do {
-            return try await Watchdog.run(timeout: configuration.timeout, work)
+            return try await Watchdog.run(timeout: configuration.timeout + Self.watchdogGrace, work)
         } catch {
             let mapped = map(error)
             if !(mapped is CancellationError) {
