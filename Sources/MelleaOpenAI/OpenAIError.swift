@@ -55,6 +55,7 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible, 
     /// The `error.type` of the span: the kind's name (`rateLimited`, `timeout`, ...).
     public var errorType: String { kind.rawValue }
 
+    /// The kind, the status, the server's code and the message, on one line.
     public var description: String {
         var text = "OpenAI-compatible server: \(kind.rawValue)"
         if let statusCode { text += " (HTTP \(statusCode))" }

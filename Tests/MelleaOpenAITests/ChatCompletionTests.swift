@@ -1,6 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import MelleaOpenAI
 import MelleaTracing
+import Tracing
 import XCTest
 
 /// Non-streamed chat completions, checked on both sides: what the server received and what the
@@ -127,5 +129,35 @@ final class ChatCompletionTests: XCTestCase {
         let chat = try traced.span(named: "chat test-model")
         XCTAssertEqual(try traced.onlyRequest().headers["traceparent"], "00-\(chat.traceID)-\(chat.spanID)-01")
         XCTAssertTrue(traced.children(of: chat).isEmpty, "no HTTP span: \(traced.children(of: chat).map(\.name))")
+    }
+
+    func testAClientOfYourOwnNestsWhenItsTracerIsMelleaTracerCurrent() async throws {
+        let traced = try TracedServer()
+        var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = MelleaTracer.current
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let backend = try OpenAIBackend(configuration: OpenAIConfiguration(baseURL: traced.baseURL("ok"), model: "test-model"),
+                                        httpClient: client)
+        _ = try await GenerativeCore(registry: traced.registry).generate(backend, GenerationRequest(messages: [.user("hi")]))
+        try await client.shutdown()
+        let chat = try traced.span(named: "chat test-model")
+        XCTAssertEqual(try traced.span(named: "POST").parentSpanID, chat.spanID)
+    }
+
+    /// Why the back end makes its own client: async-http-client takes `InstrumentationSystem.tracer`
+    /// when a client is made, which is a no-op tracer before bootstrap. Such a client records no
+    /// span and sends no `traceparent`: the server's work would fall out of the trace.
+    func testAClientMadeWithANoOpTracerLeavesTheServerOutOfTheTrace() async throws {
+        let traced = try TracedServer()
+        var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = NoOpTracer()  // what InstrumentationSystem.tracer is before bootstrap
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let backend = try OpenAIBackend(configuration: OpenAIConfiguration(baseURL: traced.baseURL("ok"), model: "test-model"),
+                                        httpClient: client)
+        _ = try await GenerativeCore(registry: traced.registry).generate(backend, GenerationRequest(messages: [.user("hi")]))
+        try await client.shutdown()
+        let chat = try traced.span(named: "chat test-model")
+        XCTAssertTrue(traced.children(of: chat).isEmpty)
+        XCTAssertNil(try traced.onlyRequest().headers["traceparent"])
     }
 }

@@ -94,7 +94,9 @@ final class ErrorTests: XCTestCase {
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(2))
         session.close()
         XCTAssertTrue(traced.server.wait(timeout: 5) { traced.requests().first?.outcome == "client_disconnected" })
-        XCTAssertEqual(try traced.span(named: "chat test-model")["error.type"] as? String, "cancelled")
+        let chat = try traced.span(named: "chat test-model")
+        XCTAssertEqual(chat["error.type"] as? String, "cancelled")
+        XCTAssertEqual(try traced.span(named: "POST").parentSpanID, chat.spanID, "the HTTP span ended too")
     }
 
     func testAnUnreachableServerIsAConnectionFailure() async throws {
