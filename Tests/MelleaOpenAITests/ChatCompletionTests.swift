@@ -132,14 +132,7 @@ final class ChatCompletionTests: XCTestCase {
     }
 
     func testAClientOfYourOwnNestsWhenItsTracerIsMelleaTracerCurrent() async throws {
-        let traced = try TracedServer()
-        var configuration = HTTPClient.Configuration()
-        configuration.tracing.tracer = MelleaTracer.current
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        let backend = try OpenAIBackend(configuration: OpenAIConfiguration(baseURL: traced.baseURL("ok"), model: "test-model"),
-                                        httpClient: client)
-        _ = try await GenerativeCore(registry: traced.registry).generate(backend, GenerationRequest(messages: [.user("hi")]))
-        try await client.shutdown()
+        let traced = try await generateThroughAClientOfOurOwn(tracer: MelleaTracer.current)
         let chat = try traced.span(named: "chat test-model")
         XCTAssertEqual(try traced.span(named: "POST").parentSpanID, chat.spanID)
     }
@@ -148,16 +141,22 @@ final class ChatCompletionTests: XCTestCase {
     /// when a client is made, which is a no-op tracer before bootstrap. Such a client records no
     /// span and sends no `traceparent`: the server's work would fall out of the trace.
     func testAClientMadeWithANoOpTracerLeavesTheServerOutOfTheTrace() async throws {
+        let traced = try await generateThroughAClientOfOurOwn(tracer: NoOpTracer())
+        let chat = try traced.span(named: "chat test-model")
+        XCTAssertTrue(traced.children(of: chat).isEmpty)
+        XCTAssertNil(try traced.onlyRequest().headers["traceparent"])
+    }
+
+    /// One traced generation through an `HTTPClient` made here with `tracer`, then shut down.
+    private func generateThroughAClientOfOurOwn(tracer: any Tracer) async throws -> TracedServer {
         let traced = try TracedServer()
         var configuration = HTTPClient.Configuration()
-        configuration.tracing.tracer = NoOpTracer()  // what InstrumentationSystem.tracer is before bootstrap
+        configuration.tracing.tracer = tracer
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         let backend = try OpenAIBackend(configuration: OpenAIConfiguration(baseURL: traced.baseURL("ok"), model: "test-model"),
                                         httpClient: client)
         _ = try await GenerativeCore(registry: traced.registry).generate(backend, GenerationRequest(messages: [.user("hi")]))
         try await client.shutdown()
-        let chat = try traced.span(named: "chat test-model")
-        XCTAssertTrue(traced.children(of: chat).isEmpty)
-        XCTAssertNil(try traced.onlyRequest().headers["traceparent"])
+        return traced
     }
 }

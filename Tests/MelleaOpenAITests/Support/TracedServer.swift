@@ -55,11 +55,13 @@ final class TracedServer {
     let receiver: ScriptServer
     let registry = HookRegistry(diagnostics: RecordingDiagnostics().diagnostics)
 
-    init() throws {
+    /// Starts both servers and bootstraps tracing; `captureContent` records prompts, answers and
+    /// error messages in the spans (`MELLEA_TRACES_CONTENT`).
+    init(captureContent: Bool = false) throws {
         server = try ScriptServer(script: "openai_server.py")
         receiver = try ScriptServer(script: "otlp_receiver.py")
         TracingSystem.bootstrap(environment: EnvironmentReader([
-            "MELLEA_TRACES_ENABLED": "true", "MELLEA_TRACES_OTLP": "true",
+            "MELLEA_TRACES_ENABLED": "true", "MELLEA_TRACES_OTLP": "true", "MELLEA_TRACES_CONTENT": "\(captureContent)",
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:\(receiver.port)", "OTEL_SERVICE_NAME": "openai-tests",
             "OTEL_BSP_SCHEDULE_DELAY": "50",
         ], diagnostics: RecordingDiagnostics().diagnostics), registry: registry)
