@@ -31,14 +31,9 @@ final class Watchdog: Sendable {
                 }
             }
             defer { group.cancelAll() }
-            do {
-                // Only the work returns a value; the timer only ever throws.
-                guard case let result?? = try await group.next() else { throw Expired() }
-                return result
-            } catch is CancellationError where !Task.isCancelled {
-                // The work ended by the timer's cancellation rather than the caller's.
-                throw Expired()
-            }
+            // Only the work returns a value; the timer only ever throws.
+            guard case let result?? = try await group.next() else { throw Expired() }
+            return result
         }
     }
 }
