@@ -11,6 +11,7 @@
 #include <grpc/status.h>
 #include <grpc/support/time.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"

@@ -32,7 +32,7 @@ public final class OTLPTraceExporter: SpanExporter {
         self.resource = resource
         self.diagnostics = diagnostics
         channel = try GRPCChannel(endpoint: configuration.endpoint, configuration: configuration,
-                                  userAgent: Self.userAgent, method: Self.method)
+                                  userAgent: Self.userAgent, method: Self.method, diagnostics: diagnostics)
     }
 
     /// Four: while requests are on the wire, the next batch is encoded, and the wake-ups between
@@ -50,9 +50,10 @@ public final class OTLPTraceExporter: SpanExporter {
         var result = ExportResult()
         if batch.oversizedSpans > 0 {
             result.add(ExportResult(failed: batch.oversizedSpans, failure: .spanTooLarge))
+            let size = batch.firstOversized
             diagnostics.reportOnce(key: "oversized", .warning,
-                "a span is larger than the \(configuration.maxRequestBytes)-byte request limit and was dropped; "
-                + "set OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT to bound attribute sizes")
+                "a span\(size.map { " of \($0.total) bytes" } ?? "") is larger than the \(configuration.maxRequestBytes)-byte request limit "
+                + "and was dropped\(size.map { ": \($0.advice)" } ?? "")")
         }
         // One time budget for the whole export, however many requests the batch became.
         let deadline = ContinuousClock.now + configuration.timeout
