@@ -75,8 +75,8 @@ public final class OTLPTraceExporter: SpanExporter {
             guard remaining > .zero, !Task.isCancelled else {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: lastFailure ?? .timedOut)
             }
+            ExportAttempts.current?.begin()
             let outcome = await channel.unaryCall(request.payload, metadata: configuration.headers, timeout: remaining)
-            ExportAttempts.current?.record(outcome.code == .ok ? nil : .status(code: outcome.code, message: outcome.message))
             if outcome.code == .ok {
                 if let response = outcome.response, let partial = ExportResponseDecoder.partialSuccess(response) {
                     reportPartialSuccess(partial)
@@ -87,6 +87,7 @@ public final class OTLPTraceExporter: SpanExporter {
             }
             let failure = ExportFailure.status(code: outcome.code, message: outcome.message)
             lastFailure = failure
+            ExportAttempts.current?.fail(failure)
             if shutdownSignal.isTriggered || Task.isCancelled {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: .shutDown)
             }
