@@ -11,7 +11,6 @@
 #include <grpc/status.h>
 #include <grpc/support/time.h>
 #include <grpc/support/alloc.h>
-#include <grpc/support/log.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -24,5 +23,6 @@
 #include "cgrpc_otlp_scan.h"
 #include "cgrpc_clock.h"
 #include "cgrpc_random.h"
+#include "cgrpc_log.h"
 
 #endif

@@ -95,11 +95,11 @@ public final class OTLPTraceExporter: SpanExporter {
             let decision = configuration.retry.decide(code: outcome.code, retryInfoDelay: serverDelay,
                                                       attempt: attempt, using: &generator)
             guard case .retry(let delay) = decision else {
-                reportFailure(failure, final: true)
+                reportFailure(failure, final: true, attempts: attempt)
                 return ExportResult(failed: request.spanCount, retries: retries, failure: failure)
             }
             guard clock.now + delay < deadline else {
-                reportFailure(failure, final: false)
+                reportFailure(failure, final: false, attempts: attempt)
                 return ExportResult(failed: request.spanCount, retries: retries, failure: failure)
             }
             guard await shutdownSignal.sleep(for: delay) else {
@@ -129,10 +129,10 @@ public final class OTLPTraceExporter: SpanExporter {
             + "rejected spans are counted and not retried")
     }
 
-    private func reportFailure(_ failure: ExportFailure, final: Bool) {
+    private func reportFailure(_ failure: ExportFailure, final: Bool, attempts: Int) {
         guard case .status(let code, let message) = failure else { return }
         diagnostics.reportOnce(key: "export-failure-\(code.rawValue)", .warning,
-            "export to \(configuration.endpoint.redactedTarget) failed with \(code): \(message)"
+            "export to \(configuration.endpoint.redactedTarget) failed with \(code): \(message) after \(ProcessorStatistics.attempts(attempts))"
             + (final ? " (not retryable; spans dropped and counted)" : " (retries exhausted within the timeout; spans dropped and counted)"))
     }
 }

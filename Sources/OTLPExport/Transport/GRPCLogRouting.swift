@@ -1,8 +1,8 @@
 import CGRPC
 import Foundation
 
-/// Routes gRPC core's own log lines (`gpr_log`, hooked with `gpr_set_log_function`) through the
-/// library's diagnostics instead of standard error.
+/// Routes gRPC core's own log lines (`gpr_log`, hooked with `gpr_set_log_function` through
+/// `cgrpc_set_log_sink`) through the library's diagnostics instead of standard error.
 ///
 /// Each open channel registers where its messages go and which endpoint secrets to scrub; a line
 /// goes to every distinct registered ``Diagnostics`` (standard error when none is), scrubbed of
@@ -18,7 +18,7 @@ enum GRPCLogRouting {
 
     private static let routes = Locked<[Route]>([])
 
-    private static let installed: Void = { gpr_set_log_function(receive) }()
+    private static let installed: Void = { cgrpc_set_log_sink(receive) }()
 
     /// Installs the hook (once per process; called before `grpc_init`, so no line escapes it).
     static func install() { _ = installed }
@@ -35,11 +35,11 @@ enum GRPCLogRouting {
     }
 
     /// Reports one gRPC line (the hook calls this; tests call it directly).
-    static func route(severity: gpr_log_severity, file: String, line: Int, message: String) {
+    static func route(severity: cgrpc_log_severity, file: String, line: Int, message: String) {
         let current = routes.withLock { $0 }
         var text = message
         for route in current { text = route.redaction.scrub(text) }
-        let level: DiagnosticLevel = severity == GPR_LOG_SEVERITY_ERROR ? .error : .info
+        let level: DiagnosticLevel = severity == CGRPC_LOG_ERROR ? .error : .info
         let location = "\(URL(fileURLWithPath: file).lastPathComponent):\(line)"
         var targets: [Diagnostics] = []
         for route in current where !targets.contains(where: { $0 === route.diagnostics }) { targets.append(route.diagnostics) }
@@ -50,10 +50,8 @@ enum GRPCLogRouting {
         }
     }
 
-    private static let receive: gpr_log_func = { arguments in
-        guard let arguments = arguments?.pointee else { return }
-        route(severity: arguments.severity,
-              file: arguments.file.map { String(cString: $0) } ?? "?", line: Int(arguments.line),
-              message: arguments.message.map { String(cString: $0) } ?? "")
+    private static let receive: cgrpc_log_sink = { severity, file, line, message in
+        route(severity: severity, file: file.map { String(cString: $0) } ?? "?", line: Int(line),
+              message: message.map { String(cString: $0) } ?? "")
     }
 }

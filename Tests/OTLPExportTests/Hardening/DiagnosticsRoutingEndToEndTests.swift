@@ -38,7 +38,7 @@ final class DiagnosticsRoutingEndToEndTests: XCTestCase {
         let target = "dns:///user:SECRET@collector:4317"
         GRPCLogRouting.register(owner, diagnostics: recorder.diagnostics, redaction: SecretRedaction(endpoint: target))
         defer { GRPCLogRouting.unregister(owner) }
-        GRPCLogRouting.route(severity: GPR_LOG_SEVERITY_ERROR, file: "/src/core/resolver/dns.cc", line: 7,
+        GRPCLogRouting.route(severity: CGRPC_LOG_ERROR, file: "/src/core/resolver/dns.cc", line: 7,
                              message: "DNS resolution failed for \(target)")
         XCTAssertEqual(recorder.messages.map(\.text),
                        ["gRPC core: DNS resolution failed for dns:///<redacted>@collector:4317 (dns.cc:7; repeats of this line are not shown)"])
