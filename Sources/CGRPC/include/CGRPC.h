@@ -23,5 +23,6 @@
 #include "cgrpc_otlp_scan.h"
 #include "cgrpc_clock.h"
 #include "cgrpc_random.h"
+#include "cgrpc_log.h"
 
 #endif

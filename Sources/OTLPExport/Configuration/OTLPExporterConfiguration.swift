@@ -68,7 +68,7 @@ public struct OTLPExporterConfiguration: Sendable {
         if (key == nil) != (certificate == nil) {
             env.diagnostics.report(.warning,
                 "mutual TLS needs both OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY and OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE "
-                + "(or their OTEL_EXPORTER_OTLP_ forms); only one is set, so no client certificate is sent")
+                + "(or their OTEL_EXPORTER_OTLP_ forms); only one is set and usable, so no client certificate is sent")
         } else {
             config.clientKeyPEM = key
             config.clientCertificatePEM = certificate

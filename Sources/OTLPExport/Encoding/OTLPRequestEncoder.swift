@@ -48,6 +48,36 @@ public struct EncodedBatch: Sendable {
     public let requests: [EncodedRequest]
     /// Spans that alone exceed the size limit; they cannot be sent.
     public let oversizedSpans: Int
+    /// Where the bytes of the first oversized span are, for the report that says what to limit.
+    package var firstOversized: SpanSize? = nil
+}
+
+/// The packed size of a span by part: what made a span too large to send.
+package struct SpanSize: Sendable, Equatable {
+    /// Ids, name, kind, times (the name is the only part that can be large).
+    package var head: Int
+    /// Its attributes.
+    package var attributes: Int
+    /// Its events, links, status and dropped counts.
+    package var eventsAndLinks: Int
+    /// Its events and links.
+    package var eventCount: Int
+    package var linkCount: Int
+
+    package var total: Int { head + attributes + eventsAndLinks }
+
+    /// What to change so that such a span fits: the largest part, and the variable that bounds it.
+    package var advice: String {
+        if eventsAndLinks >= attributes && eventsAndLinks >= head {
+            return "its \(eventCount) events and \(linkCount) links take \(eventsAndLinks) bytes: lower OTEL_SPAN_EVENT_COUNT_LIMIT "
+                + "or OTEL_SPAN_LINK_COUNT_LIMIT, or record smaller events"
+        }
+        if attributes >= head {
+            return "its attributes take \(attributes) bytes: set OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT "
+                + "(or OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT) to bound them"
+        }
+        return "its name and ids take \(head) bytes: use a shorter span name"
+    }
 }
 
 /// Encodes spans into OTLP `ExportTraceServiceRequest`s with protobuf-c.
@@ -101,6 +131,7 @@ public final class OTLPRequestEncoder {
 
         var requests: [EncodedRequest] = []
         var oversized = 0
+        var firstOversized: SpanSize?
         request.reset()
         for (_, members) in groups {
             let scopeBytes = Self.scopeFields(packedScope: Self.pack(messages.makeScope(members[0].scope)),
@@ -113,11 +144,23 @@ public final class OTLPRequestEncoder {
                 if request.spanCount > 0 { requests.append(request.finish()) }
                 request.reset()
                 request.startScope(scopeBytes)
-                if !request.add(packed) { oversized += 1 }
+                if !request.add(packed) {
+                    oversized += 1
+                    if firstOversized == nil { firstOversized = lastSpanSize(of: span) }
+                }
             }
         }
         if request.spanCount > 0 { requests.append(request.finish()) }
-        return EncodedBatch(requests: requests, oversizedSpans: oversized)
+        return EncodedBatch(requests: requests, oversizedSpans: oversized, firstOversized: firstOversized)
+    }
+
+    /// Where the parts of the span packed last end (head, attributes), to size them when the
+    /// span turns out too large.
+    private var partEnds = (head: 0, attributes: 0)
+
+    private func lastSpanSize(of record: SpanRecord) -> SpanSize {
+        SpanSize(head: partEnds.head, attributes: partEnds.attributes - partEnds.head,
+                 eventsAndLinks: span.count - partEnds.attributes, eventCount: record.eventList.count, linkCount: record.links.count)
     }
 
     /// `scope_spans.scope` and, when there is one, `scope_spans.schema_url`, as ready fields.
@@ -134,9 +177,11 @@ public final class OTLPRequestEncoder {
     private func packSpan(_ record: SpanRecord) -> UnsafeRawBufferPointer {
         span.clear()
         pack(messages.makeSpanHead(record), into: span)
+        partEnds.head = span.count
         record.withAttributes { attributes in
             for index in attributes.indices { appendAttribute(attributes[index]) }
         }
+        partEnds.attributes = span.count
         pack(messages.makeSpanTail(record), into: span)
         messages.reset()
         return span.bytes

@@ -32,7 +32,7 @@ public final class OTLPTraceExporter: SpanExporter {
         self.resource = resource
         self.diagnostics = diagnostics
         channel = try GRPCChannel(endpoint: configuration.endpoint, configuration: configuration,
-                                  userAgent: Self.userAgent, method: Self.method)
+                                  userAgent: Self.userAgent, method: Self.method, diagnostics: diagnostics)
     }
 
     /// Four: while requests are on the wire, the next batch is encoded, and the wake-ups between
@@ -50,9 +50,10 @@ public final class OTLPTraceExporter: SpanExporter {
         var result = ExportResult()
         if batch.oversizedSpans > 0 {
             result.add(ExportResult(failed: batch.oversizedSpans, failure: .spanTooLarge))
+            let size = batch.firstOversized
             diagnostics.reportOnce(key: "oversized", .warning,
-                "a span is larger than the \(configuration.maxRequestBytes)-byte request limit and was dropped; "
-                + "set OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT to bound attribute sizes")
+                "a span\(size.map { " of \($0.total) bytes" } ?? "") is larger than the \(configuration.maxRequestBytes)-byte request limit "
+                + "and was dropped\(size.map { ": \($0.advice)" } ?? "")")
         }
         // One time budget for the whole export, however many requests the batch became.
         let deadline = ContinuousClock.now + configuration.timeout
@@ -74,8 +75,8 @@ public final class OTLPTraceExporter: SpanExporter {
             guard remaining > .zero, !Task.isCancelled else {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: lastFailure ?? .timedOut)
             }
+            ExportAttempts.current?.begin()
             let outcome = await channel.unaryCall(request.payload, metadata: configuration.headers, timeout: remaining)
-            ExportAttempts.current?.record(outcome.code == .ok ? nil : .status(code: outcome.code, message: outcome.message))
             if outcome.code == .ok {
                 if let response = outcome.response, let partial = ExportResponseDecoder.partialSuccess(response) {
                     reportPartialSuccess(partial)
@@ -86,6 +87,7 @@ public final class OTLPTraceExporter: SpanExporter {
             }
             let failure = ExportFailure.status(code: outcome.code, message: outcome.message)
             lastFailure = failure
+            ExportAttempts.current?.fail(failure)
             if shutdownSignal.isTriggered || Task.isCancelled {
                 return ExportResult(failed: request.spanCount, retries: retries, failure: .shutDown)
             }
@@ -93,11 +95,11 @@ public final class OTLPTraceExporter: SpanExporter {
             let decision = configuration.retry.decide(code: outcome.code, retryInfoDelay: serverDelay,
                                                       attempt: attempt, using: &generator)
             guard case .retry(let delay) = decision else {
-                reportFailure(failure, final: true)
+                reportFailure(failure, final: true, attempts: attempt)
                 return ExportResult(failed: request.spanCount, retries: retries, failure: failure)
             }
             guard clock.now + delay < deadline else {
-                reportFailure(failure, final: false)
+                reportFailure(failure, final: false, attempts: attempt)
                 return ExportResult(failed: request.spanCount, retries: retries, failure: failure)
             }
             guard await shutdownSignal.sleep(for: delay) else {
@@ -127,10 +129,10 @@ public final class OTLPTraceExporter: SpanExporter {
             + "rejected spans are counted and not retried")
     }
 
-    private func reportFailure(_ failure: ExportFailure, final: Bool) {
+    private func reportFailure(_ failure: ExportFailure, final: Bool, attempts: Int) {
         guard case .status(let code, let message) = failure else { return }
         diagnostics.reportOnce(key: "export-failure-\(code.rawValue)", .warning,
-            "export to \(configuration.endpoint.redactedTarget) failed with \(code): \(message)"
+            "export to \(configuration.endpoint.redactedTarget) failed with \(code): \(message) after \(ProcessorStatistics.attempts(attempts))"
             + (final ? " (not retryable; spans dropped and counted)" : " (retries exhausted within the timeout; spans dropped and counted)"))
     }
 }

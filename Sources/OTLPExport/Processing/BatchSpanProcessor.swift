@@ -348,7 +348,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// deadline ran out, after how many attempts, and the last status the collector answered.
     private func abandon(_ id: Int, shutdownPassed: Bool) {
         guard let abandoned = inFlight.abandon(id, at: .now, shutdownPassed: shutdownPassed) else { return }
-        let attempts = abandoned.attempts == 0 ? "before its first attempt completed"
+        let attempts = abandoned.attempts == 0 ? "before its first attempt"
             : "after \(ProcessorStatistics.attempts(abandoned.attempts))"
             + (abandoned.lastFailure.map { ", the last failed with \($0)" } ?? ", none failed yet")
         if abandoned.byShutdown {

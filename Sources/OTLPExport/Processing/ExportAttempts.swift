@@ -10,15 +10,13 @@ final class ExportAttempts: Sendable {
 
     private let state = Locked<(attempts: Int, lastFailure: ExportFailure?)>((0, nil))
 
-    /// Records one attempt: `failure` is how it failed, `nil` when it succeeded.
-    func record(_ failure: ExportFailure?) {
-        state.withLock { state in
-            state.attempts += 1
-            if let failure { state.lastFailure = failure }
-        }
-    }
+    /// Records that an attempt starts (so that one cut short still counts).
+    func begin() { state.withLock { $0.attempts += 1 } }
 
-    /// Attempts made so far.
+    /// Records how the attempt just made failed.
+    func fail(_ failure: ExportFailure) { state.withLock { $0.lastFailure = failure } }
+
+    /// Attempts started so far.
     var attempts: Int { state.withLock { $0.attempts } }
 
     /// How the last failed attempt failed.

@@ -26,6 +26,7 @@ public struct ProcessorStatistics: Sendable, Equatable, CustomStringConvertible 
     /// and after how many attempts. `nil` while none has failed.
     public var lastFailure: (failure: ExportFailure, attempts: Int)?
 
+    /// Equal counts and the same last failure (with the same attempt count).
     public static func == (lhs: ProcessorStatistics, rhs: ProcessorStatistics) -> Bool {
         lhs.counts == rhs.counts && lhs.lastFailure?.failure == rhs.lastFailure?.failure
             && lhs.lastFailure?.attempts == rhs.lastFailure?.attempts

@@ -21,13 +21,21 @@ final class GRPCChannel: @unchecked Sendable {
     private let poller = DispatchSemaphore(value: 0)
     /// Hides the target's secrets in every message that may echo it (gRPC quotes the target).
     let redaction: SecretRedaction
+    /// The identity under which gRPC's log lines are routed (the channel itself cannot be
+    /// registered before its initialization completes).
+    private let logOwner: LogOwner
+    private final class LogOwner: Sendable {}
     private let state = Locked<(closed: Bool, calls: [ObjectIdentifier: PendingCall])>((false, [:]))
 
     /// Opens a channel (connecting lazily, on the first call).
+    /// gRPC core's own log lines go to `diagnostics` while the channel is open.
     init(endpoint: OTLPEndpoint, configuration: OTLPExporterConfiguration, userAgent: String,
-         method: String, reconnectBackoff: Duration = .milliseconds(250),
+         method: String, diagnostics: Diagnostics, reconnectBackoff: Duration = .milliseconds(250),
          maxReconnectBackoff: Duration = .seconds(2)) throws(ChannelError) {
         redaction = SecretRedaction(endpoint: endpoint.target)
+        let logOwner = LogOwner()
+        self.logOwner = logOwner
+        GRPCLogRouting.register(logOwner, diagnostics: diagnostics, redaction: redaction)
         GRPCLibrary.retain()
         var error = [CChar](repeating: 0, count: 256)
         let created: OpaquePointer? = withOptionalCString(configuration.trustedCertificatesPEM) { roots in
@@ -51,6 +59,7 @@ final class GRPCChannel: @unchecked Sendable {
         }
         guard let created else {
             GRPCLibrary.release()
+            GRPCLogRouting.unregister(logOwner)
             throw ChannelError(description: redaction.scrub(error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }))
         }
         channel = created
@@ -137,6 +146,7 @@ final class GRPCChannel: @unchecked Sendable {
             free(methodName)
             GRPCLibrary.release()
         }
+        GRPCLogRouting.unregister(logOwner)
         return finished
     }
 

@@ -4,8 +4,12 @@ import CGRPC
 ///
 /// gRPC refcounts these calls itself; this type exists so every owner pairs them explicitly.
 enum GRPCLibrary {
-    /// Takes a reference on gRPC core (starting its threads the first time).
-    static func retain() { grpc_init() }
+    /// Takes a reference on gRPC core (starting its threads the first time), its log lines
+    /// routed through the library's diagnostics (``GRPCLogRouting``).
+    static func retain() {
+        GRPCLogRouting.install()
+        grpc_init()
+    }
 
     /// Drops a reference; the last one stops gRPC's threads. Every channel, call and queue
     /// made under this reference must already be destroyed.

@@ -64,7 +64,8 @@ final class FailureReportEndToEndTests: XCTestCase {
         let stats = pipeline.processor.statistics
         XCTAssertEqual(stats.droppedExportFailed, 2, "\(stats)")
         XCTAssertEqual(stats.lastFailure?.attempts, 1, "\(stats)")
-        assertReported(pipeline, ["spans lost: 2 in failed exports", "last failure: INVALID_ARGUMENT: scripted failure after 1 attempt"],
+        assertReported(pipeline, ["spans lost: 2 in failed exports", "last failure: INVALID_ARGUMENT: scripted failure after 1 attempt",
+                                  "failed with INVALID_ARGUMENT: scripted failure after 1 attempt (not retryable"],
                        absent: ["timeout ran out", "ran out"])
     }
 
