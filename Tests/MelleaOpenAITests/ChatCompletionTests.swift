@@ -76,7 +76,7 @@ final class ChatCompletionTests: XCTestCase {
         let session = try Session.start(backend: try traced.backend(), registry: traced.registry)
         let result = try await session.chat("hello", options: ModelOptions(temperature: 0.5, choiceCount: 2))
         session.close()
-        XCTAssertEqual(result.metadata, GenerationMetadata(
+        XCTAssertEqual(result.generation.metadata, GenerationMetadata(
             responseID: "chatcmpl-test-1", responseModel: "test-model-2025-01-01", finishReasons: ["stop", "length"],
             usage: TokenUsage(inputTokens: 42, outputTokens: 7, cacheReadInputTokens: 30, reasoningOutputTokens: 5)))
 

@@ -95,7 +95,8 @@ final class ErrorTests: XCTestCase {
         session.close()
         XCTAssertTrue(traced.server.wait(timeout: 5) { traced.requests().first?.outcome == "client_disconnected" })
         let chat = try traced.span(named: "chat test-model")
-        XCTAssertEqual(chat["error.type"] as? String, "cancelled")
+        XCTAssertEqual(chat["mellea.end_reason"] as? String, "cancelled")
+        XCTAssertNil(chat["error.type"], "a cancellation is not an error")
         XCTAssertEqual(try traced.span(named: "POST").parentSpanID, chat.spanID, "the HTTP span ended too")
     }
 

@@ -26,7 +26,7 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(chat["gen_ai.usage.cache_read.input_tokens"] as? Int, 30)
         XCTAssertEqual(chat["gen_ai.usage.reasoning.output_tokens"] as? Int, 5)
         let events = chat.raw["events"] as? [[String: Any]] ?? []
-        XCTAssertTrue(events.contains { $0["name"] as? String == "gen_ai.content.first_token" })
+        XCTAssertTrue(events.contains { $0["name"] as? String == "mellea.stream.first_chunk" })
         let http = try traced.span(named: "POST")
         XCTAssertEqual(http.parentSpanID, chat.spanID, "the streamed request's HTTP span nests under chat too")
         XCTAssertEqual(try traced.onlyRequest().headers["traceparent"], "00-\(chat.traceID)-\(http.spanID)-01")
@@ -102,15 +102,18 @@ final class StreamingTests: XCTestCase {
         session.close()
     }
 
-    /// The server saw the request abandoned (rather than running its 60 s), and the chat span
-    /// ended as cancelled.
+    /// The server saw the request abandoned (rather than running its 60 s), and the spans ended as
+    /// stopped by the consumer: on purpose, not an error.
     private func assertAbandoned(_ traced: TracedServer, file: StaticString = #filePath, line: UInt = #line) async throws {
         XCTAssertTrue(traced.server.wait(timeout: 5) { traced.requests().first?.outcome == "client_disconnected" },
                       "outcomes: \(traced.requests().map(\.outcome))", file: file, line: line)
         let chat = try traced.span(named: "chat test-model", file: file, line: line)
-        XCTAssertEqual(chat["error.type"] as? String, "cancelled", file: file, line: line)
-        XCTAssertEqual(try traced.span(named: "stream", file: file, line: line)["error.type"] as? String, "cancelled",
-                       file: file, line: line)
+        XCTAssertEqual(chat["mellea.end_reason"] as? String, "cancelled", file: file, line: line)
+        XCTAssertNil(chat["error.type"], file: file, line: line)
+        XCTAssertEqual(chat["gen_ai.response.finish_reasons"] as? [String], ["error"], file: file, line: line)
+        let stream = try traced.span(named: "stream", file: file, line: line)
+        XCTAssertEqual(stream["mellea.end_reason"] as? String, "consumer_stopped", file: file, line: line)
+        XCTAssertNil(stream["error.type"], file: file, line: line)
     }
 
     func testAStalledStreamTimesOutWithinTheBoundAndEndsTheRequest() async throws {

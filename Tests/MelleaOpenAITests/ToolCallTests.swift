@@ -46,4 +46,28 @@ final class ToolCallTests: XCTestCase {
         XCTAssertEqual(spans.filter { $0.name == "execute_tool weather" }.count, 2)
         XCTAssertEqual(spans.filter { $0.name == "POST" }.count, 2)
     }
+
+    /// The core's own tool loop against the real server: the application only registers the tool
+    /// and calls `instruct`; the core runs both calls, sends the results and gets the answer.
+    func testTheSessionsToolLoopRunsAgainstTheServer() async throws {
+        let traced = try TracedServer()
+        let weather = Tool(name: "weather", parametersJSON: #"{"type":"object"}"#) { call in
+            call.argumentsJSON.contains("Paris") ? "sunny" : "snow"
+        }
+        let session = try Session.start(backend: try traced.backend("tools"), tools: [weather], registry: traced.registry)
+        let result = try await session.instruct("weather in Paris and Oslo?")
+        session.close()
+        XCTAssertEqual(result.text, "tool said: sunny | snow")
+        XCTAssertEqual(result.generations, 2)
+        let sent = try XCTUnwrap(traced.requests().last?.body["messages"] as? [[String: Any]])
+        XCTAssertEqual(sent.compactMap { $0["tool_call_id"] as? String }, ["call_1_a", "call_1_b"])
+
+        XCTAssertTrue(traced.receiver.wait { traced.spans().contains { $0.name.hasPrefix("invoke_agent") } })
+        let spans = traced.spans()
+        let action = try XCTUnwrap(spans.first { $0.name == "invoke_workflow Instruction" })
+        let tools = spans.filter { $0.name == "execute_tool weather" }
+        XCTAssertEqual(tools.count, 2)
+        XCTAssertTrue(tools.allSatisfy { $0.parentSpanID == action.spanID }, "the tools run under the action")
+        XCTAssertEqual(spans.filter { $0.name == "chat test-model" && $0.parentSpanID == action.spanID }.count, 2)
+    }
 }
