@@ -28,7 +28,7 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether any byte is non-zero.
-    public var isValid: Bool { high != 0 || low != 0 }
+    @inlinable public var isValid: Bool { high != 0 || low != 0 }
 
     /// 32 lowercase hex digits.
     public var description: String { hex16(high) + hex16(low) }
@@ -68,7 +68,7 @@ public struct SpanID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the id is non-zero.
-    public var isValid: Bool { value != 0 }
+    @inlinable public var isValid: Bool { value != 0 }
 
     /// 16 lowercase hex digits.
     public var description: String { hex16(value) }
