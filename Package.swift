@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // gRPC core and protobuf-c from Debian; the OTLP protobuf-c code generated from proto/.
@@ -37,10 +38,21 @@ let package = Package(
             ],
             path: "Sources/Tracing"
         ),
-        .executableTarget(name: "mellea-trace", dependencies: ["OTLPExport", "MelleaTracing"]),
-        .executableTarget(name: "trace-bench", dependencies: ["OTLPExport", "MelleaTracing"]),
-        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC", "MelleaTracing"]),
+        .executableTarget(
+            name: "mellea-trace",
+            dependencies: [
+                "OTLPExport", "MelleaTracing", "OTLPReceiver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "trace-bench", dependencies: ["OTLPExport", "MelleaTracing", "OTLPReceiver"]),
+        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC", "MelleaTracing", "OTLPReceiver"]),
         .testTarget(name: "MelleaTracingTests", dependencies: ["MelleaTracing", "OTLPExport"]),
+        // A development receiver (gRPC core's server) for mellea-trace, the benchmark and the tests:
+        // its own targets, so that no user of the OTLPExport or MelleaTracing products builds it.
+        .target(name: "COTLPReceiver", dependencies: ["CGRPC"]),
+        .target(name: "OTLPReceiver", dependencies: ["COTLPReceiver", "CGRPC"]),
+        .testTarget(name: "MelleaTraceCLITests", dependencies: ["OTLPReceiver", "OTLPExport", "MelleaTracing"]),
     ],
     swiftLanguageModes: [.v6]
 )
