@@ -230,7 +230,7 @@ func exampleSpanJSON(index: Int, parent: Int? = nil) -> [String: Any] {
                     "attributes": [["key": "ttft", "value": ["doubleValue": 0.042]]], "droppedAttributesCount": 1]],
         "droppedEventsCount": 3,
         "links": [["traceId": "fefefefefefefefefefefefefefefefe", "spanId": "0a0a0a0a0a0a0a0a", "traceState": "lk=lv",
-                   "attributes": [["key": "link.i", "value": ["intValue": "7"]]], "flags": 257]],
+                   "attributes": [["key": "link.i", "value": ["intValue": "7"]]], "flags": 1]],  // the exporter sends no is-remote bits on links
         "droppedLinksCount": 4,
         "status": ["message": "boom", "code": 2],
     ]
