@@ -128,6 +128,7 @@ func milliseconds(since start: ContinuousClock.Instant) -> Double {
 /// A short, low-cardinality name for an error (its type), as `error.type` wants.
 func errorType(_ error: any Error) -> String {
     if isCancellation(error) { return "cancelled" }
+    if let named = error as? any ErrorTypeProviding { return named.errorType }
     return String(describing: type(of: error))
 }
 
