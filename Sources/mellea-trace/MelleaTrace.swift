@@ -10,7 +10,7 @@ struct MelleaTrace: AsyncParsableCommand {
             Exit status: 0 on success; 1 when the command ran but failed (spans not delivered, the \
             model call failed, the receiver could not listen); 64 when the command line is wrong.
             """,
-        subcommands: [DemoCommand.self, ReceiveCommand.self],
+        subcommands: [DemoCommand.self, ReceiveCommand.self, ChatCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 }

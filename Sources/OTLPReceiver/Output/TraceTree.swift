@@ -111,6 +111,7 @@ package struct TraceTree: Sendable {
             add("finish", span["gen_ai.response.finish_reasons"]?.text)
         }
         add("tool", span["gen_ai.tool.name"]?.text)
+        add("http", (span["http.response.status_code"] ?? span["http.status_code"])?.text)
         if case .bool(let passed)? = span["mellea.validation.passed"] { add("validation", passed ? "passed" : "failed") }
         add("iterations", span["mellea.sampling.iterations_used"]?.text)
         if case .bool(let met)? = span["mellea.action.requirements_met"] { add("requirements", met ? "met" : "not met") }
