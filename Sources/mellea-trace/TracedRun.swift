@@ -64,7 +64,7 @@ struct TracedRun {
         case .embedded(let receiver):
             let spans = receiver.spans
             receiver.stop()
-            if !spans.isEmpty { print(TraceTree(colour: colour).render(spans), terminator: "") }
+            if !spans.isEmpty { print(TraceTree(colour: colour).render(spans)) }
             delivered = delivered && spans.count == exported
             if delivered {
                 let counts = receiver.receiver.counts
