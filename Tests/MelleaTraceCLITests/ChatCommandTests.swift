@@ -45,7 +45,7 @@ final class ChatCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.output + result.error)
         XCTAssertTrue(result.output.hasPrefix("echo: hello there\n"), "the answer comes first:\n\(result.output)")
         XCTAssertFalse(result.output.contains("sk-test-123"), "the key is never printed")
-        let rows = result.output.components(separatedBy: "\n").filter { $0.contains(" ms ") && !$0.hasPrefix("trace ") }
+        let rows = result.output.components(separatedBy: "\n").filter { ($0.contains(" ms ") || $0.contains(" µs ")) && !$0.hasPrefix("trace ") }
         XCTAssertEqual(rows.map(treeColumn), [
             "invoke_agent session", "├─ start_session", "└─ invoke_workflow Message", "   └─ chat test-model", "      └─ POST",
         ], result.output)

@@ -59,7 +59,7 @@ final class DemoProcessTests: XCTestCase {
         XCTAssertTrue(row(9).contains("finish=tool_calls"), row(9))
         XCTAssertTrue(row(10).contains("tool=get_weather"), row(10))
         for line in rows {
-            XCTAssertTrue(line.contains(" ms ") || line.contains(" s "), "each row has a duration: \(line)")
+            XCTAssertTrue(line.contains(" µs ") || line.contains(" ms ") || line.contains(" s "), "each row has a duration: \(line)")
             XCTAssertTrue(line.contains("█"), "each row has a timeline bar: \(line)")
         }
         XCTAssertTrue(row(0).contains("████████████████████████"), "the root spans the whole timeline: \(row(0))")

@@ -121,6 +121,7 @@ package struct TraceTree: Sendable {
 
     private func duration(_ nanoseconds: UInt64) -> String {
         let milliseconds = Double(nanoseconds) / 1e6
+        if milliseconds < 1 { return "\(Int((milliseconds * 1000).rounded())) µs" }
         if milliseconds < 10 { return formatted(milliseconds, decimals: 2) + " ms" }
         if milliseconds < 1000 { return formatted(milliseconds, decimals: 1) + " ms" }
         return formatted(milliseconds / 1000, decimals: 2) + " s"
