@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // gRPC core and protobuf-c from Debian; the OTLP protobuf-c code generated from proto/.
@@ -54,19 +55,30 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .executableTarget(name: "mellea-trace", dependencies: ["OTLPExport", "MelleaTracing"]),
-        .executableTarget(name: "trace-bench", dependencies: ["OTLPExport", "MelleaTracing"]),
-        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC", "MelleaTracing"]),
+        .executableTarget(
+            name: "mellea-trace",
+            dependencies: [
+                "OTLPExport", "MelleaTracing", "OTLPReceiver", "MelleaOpenAI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "trace-bench", dependencies: ["OTLPExport", "MelleaTracing", "OTLPReceiver"]),
+        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "CGRPC", "MelleaTracing", "OTLPReceiver"]),
         .testTarget(name: "MelleaTracingTests", dependencies: ["MelleaTracing", "OTLPExport"]),
         .testTarget(
             name: "MelleaOpenAITests",
             dependencies: [
-                "MelleaOpenAI", "MelleaTracing", "OTLPExport",
+                "MelleaOpenAI", "MelleaTracing", "OTLPExport", "OTLPReceiver",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
+        // A development receiver (gRPC core's server) for mellea-trace, the benchmark and the tests:
+        // its own targets, so that no user of the OTLPExport or MelleaTracing products builds it.
+        .target(name: "COTLPReceiver", dependencies: ["CGRPC"]),
+        .target(name: "OTLPReceiver", dependencies: ["COTLPReceiver", "CGRPC"]),
+        .testTarget(name: "MelleaTraceCLITests", dependencies: ["OTLPReceiver", "OTLPExport", "MelleaTracing"]),
     ],
     swiftLanguageModes: [.v6]
 )

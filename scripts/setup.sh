@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine (apt and pip packages), builds, and runs the demo, which exports
-# a sample GenAI trace to $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or prints it when none is set).
+# Sets up a fresh Debian machine (apt and pip packages), builds, and runs `mellea-trace demo`, which exports
+# a sample GenAI trace to $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or prints its tree when none is set.
 # Pass --no-run to only set up and build.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The test receiver and the schema check run in a git-ignored venv.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import grpc, grpc_status, opentelemetry.proto" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import grpc, grpc_status, opentelemetry.proto, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc" 2>/dev/null; then
   rm -rf .venv
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
@@ -30,5 +30,5 @@ fi
 
 swift build -c release --product mellea-trace
 if [ "${1:-}" != "--no-run" ]; then
-  .build/release/mellea-trace
+  .build/release/mellea-trace demo
 fi

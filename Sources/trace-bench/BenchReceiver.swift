@@ -1,5 +1,6 @@
 import Foundation
 import OTLPExport
+import OTLPReceiver
 
 /// scripts/otlp_receiver.py in count-only mode, reporting into a file.
 final class BenchReceiver {
@@ -76,9 +77,9 @@ final class BenchReceiver {
 
 /// `trace-bench --serve-receiver DECODER FILE`: the native receiver as a child process, reporting its
 /// counts and its own CPU time into FILE (the same format as the Python receiver's report).
-func serveReceiver(decoder: OTLPCountingReceiver.Decoder, reportPath: String) -> Never {
-    let receiver: OTLPCountingReceiver
-    do { receiver = try OTLPCountingReceiver(address: "127.0.0.1:0", threads: 2, decoder: decoder) } catch {
+func serveReceiver(decoder: OTLPReceiver.Decoder, reportPath: String) -> Never {
+    let receiver: OTLPReceiver
+    do { receiver = try OTLPReceiver(address: "127.0.0.1:0", threads: 2, decoder: decoder, maxRequestBytes: 64 * 1024 * 1024) } catch {
         FileHandle.standardError.write(Data("receiver: \(error)\n".utf8))
         exit(2)
     }

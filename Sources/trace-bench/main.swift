@@ -8,6 +8,7 @@
 import Foundation
 import MelleaTracing
 import OTLPExport
+import OTLPReceiver
 import Tracing
 
 struct Options {
@@ -41,7 +42,7 @@ struct Options {
                 receiver = kind
             case "--serve-receiver":
                 let name = try value()
-                guard let decoder = OTLPCountingReceiver.Decoder(rawValue: name) else {
+                guard let decoder = OTLPReceiver.Decoder(rawValue: name) else {
                     throw BenchError("--serve-receiver expects a decoder (scan or protobuf-c), got '\(name)'")
                 }
                 serveReceiver(decoder: decoder, reportPath: try value())

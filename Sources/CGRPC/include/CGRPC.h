@@ -19,7 +19,6 @@
 
 #include "cgrpc_channel.h"
 #include "cgrpc_unary_call.h"
-#include "cgrpc_count_server.h"
 #include "cgrpc_otlp_scan.h"
 #include "cgrpc_clock.h"
 #include "cgrpc_random.h"

@@ -1,5 +1,6 @@
 import Foundation
 import OTLPExport
+import OTLPReceiver
 import XCTest
 
 /// The repository root, found from this file's path.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The line a receiver running as a child process prints on standard output once it listens
 /// (`LISTENING <port>`), and the parent's reader of it. `mellea-trace receive`, the benchmark's
@@ -23,7 +24,7 @@ package enum ReceiverHandshake {
     /// terminates the child then.
     package static func firstLine(of handle: FileHandle, timeout: TimeInterval) -> String? {
         let done = DispatchSemaphore(value: 0)
-        let line = Locked<String?>(nil)
+        let line = LineBox()
         Thread.detachNewThread {
             var bytes: [UInt8] = []
             while true {
@@ -31,10 +32,15 @@ package enum ReceiverHandshake {
                 if chunk.isEmpty || chunk[0] == UInt8(ascii: "\n") { break }
                 bytes.append(chunk[0])
             }
-            line.withLock { $0 = String(decoding: bytes, as: UTF8.self) }
+            line.value.withLock { $0 = String(decoding: bytes, as: UTF8.self) }
             done.signal()
         }
         guard done.wait(timeout: .now() + timeout) == .success else { return nil }
-        return line.withLock { $0 }
+        return line.value.withLock { $0 }
     }
+}
+
+/// The line read by ``ReceiverHandshake/firstLine(of:timeout:)``'s reading thread.
+private final class LineBox: Sendable {
+    let value = Mutex<String?>(nil)
 }

@@ -1,11 +1,11 @@
-// A fast OTLP/gRPC trace receiver on gRPC core's server API: every request is decoded in full —
-// by the validating wire decoder of otlp_scan.c, or with protobuf-c into a per-thread bump arena —
-// its spans are counted, and it is answered in one batch.
+// An OTLP/gRPC trace receiver on gRPC core's server API: every request is decoded in full — by
+// the validating wire decoder of otlp_scan.c, or with protobuf-c into a per-thread bump arena —
+// its spans are counted, the optional handler sees its bytes, and it is answered in one batch.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE // pthread_setname_np
 #endif
 
-#include "cgrpc_count_server.h"
+#include "cotlp_receiver.h"
 #include "cgrpc_otlp_scan.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -16,17 +16,17 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
 #include <time.h>
 #endif
 
 #define METHOD_NAME "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-#define MAX_REQUEST_BYTES (64 * 1024 * 1024)
 #define SLOTS_PER_QUEUE 16
 #define ARENA_INITIAL_BYTES ((size_t)1 << 20)
 #define ARENA_MAX_KEPT_BYTES ((size_t)32 << 20) // bigger requests use extra chunks each time
@@ -124,7 +124,7 @@ enum { GATE_WAIT = 0, GATE_GO = 1, GATE_ABORT = 2 };
 typedef struct poller {
     int tag_kind; // TAG_SHUTDOWN: the poller itself is the shutdown tag of its queue
     int index;
-    struct cgrpc_count_server *server;
+    struct cotlp_receiver *server;
     grpc_completion_queue *cq;
     pthread_t thread;
     int thread_started;
@@ -136,11 +136,14 @@ typedef struct poller {
     size_t flat_cap;
 } poller;
 
-struct cgrpc_count_server {
+struct cotlp_receiver {
     grpc_server *server;
     void *method;
     int threads;
-    cgrpc_count_decoder decoder;
+    cotlp_decoder decoder;
+    cotlp_request_handler handler;
+    void *handler_context;
+    size_t max_request_bytes;
     poller *pollers;
     atomic_int stopping;
     pthread_mutex_t gate_mutex;
@@ -150,7 +153,7 @@ struct cgrpc_count_server {
     _Atomic uint64_t requests;
     _Atomic uint64_t failures;
     _Atomic uint64_t bytes;
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
     _Atomic uint64_t decode_ns;  // thread CPU in payload flattening + unpack + counting
     _Atomic uint64_t handler_ns; // thread CPU in all of this file's event handling
 #endif
@@ -165,11 +168,12 @@ typedef struct call_state {
     grpc_byte_buffer *payload;
     grpc_byte_buffer *response;
     grpc_slice details;
+    grpc_status_code status;
     int cancelled;
     grpc_op ops[4];
 } call_state;
 
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
 static uint64_t thread_cpu_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -182,6 +186,7 @@ static void call_state_free(call_state *c) {
     grpc_metadata_array_destroy(&c->request_metadata);
     if (c->payload != NULL) grpc_byte_buffer_destroy(c->payload);
     if (c->response != NULL) grpc_byte_buffer_destroy(c->response);
+    grpc_slice_unref(c->details); // a zeroed (never set) slice is inline: nothing to release
     free(c);
 }
 
@@ -240,11 +245,16 @@ static const uint8_t *payload_bytes(poller *p, grpc_byte_buffer *bb, size_t *len
     return GRPC_SLICE_START_PTR(*owned);
 }
 
-// Decodes the request and updates the counters. Returns 1 if it decoded.
-static int decode_and_count(poller *p, grpc_byte_buffer *payload) {
-    cgrpc_count_server *s = p->server;
-    if (payload == NULL) return 0; // the client closed without a message
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+// Decodes the request, hands it to the handler and updates the counters. Returns the status to
+// answer with and, for any but OK, writes why into `details`.
+static grpc_status_code decode_and_count(poller *p, grpc_byte_buffer *payload, char *details, size_t details_len) {
+    cotlp_receiver *s = p->server;
+    if (payload == NULL) { // the client went away (or was over the size limit) before its message arrived
+        atomic_fetch_add_explicit(&s->failures, 1, memory_order_relaxed);
+        snprintf(details, details_len, "no request message arrived");
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    }
+#ifdef COTLP_RECEIVER_PROFILE
     uint64_t t0 = thread_cpu_ns();
 #endif
     size_t len = 0;
@@ -253,7 +263,12 @@ static int decode_and_count(poller *p, grpc_byte_buffer *payload) {
     const uint8_t *data = payload_bytes(p, payload, &len, &owned, &has_owned);
     uint64_t spans = 0;
     int ok = 0;
-    if (data != NULL && s->decoder == CGRPC_COUNT_DECODER_SCAN) {
+    grpc_status_code status = GRPC_STATUS_OK;
+    if (data != NULL && len > s->max_request_bytes) {
+        snprintf(details, details_len, "request of %zu bytes is over this receiver's limit of %zu bytes", len,
+                 s->max_request_bytes);
+        status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+    } else if (data != NULL && s->decoder == COTLP_DECODER_SCAN) {
         ok = cgrpc_otlp_scan_request(data, len, &spans);
     } else if (data != NULL) {
         export_request *req =
@@ -267,41 +282,52 @@ static int decode_and_count(poller *p, grpc_byte_buffer *payload) {
         }
         arena_reset(&p->arena); // nothing else to free: everything lives in the arena
     }
+    if (status != GRPC_STATUS_OK) {
+        // over the limit: details written above
+    } else if (!ok) {
+        status = GRPC_STATUS_INVALID_ARGUMENT;
+        snprintf(details, details_len, "request is not a valid ExportTraceServiceRequest (%zu bytes)", len);
+    } else if (s->handler != NULL) {
+        status = (grpc_status_code)s->handler(s->handler_context, data, len, spans, details, details_len);
+    }
     if (has_owned) grpc_slice_unref(owned);
     if (p->flat_cap > FLAT_MAX_KEPT_BYTES) {
         free(p->flat);
         p->flat = NULL;
         p->flat_cap = 0;
     }
-    if (ok) {
+    if (status == GRPC_STATUS_OK) {
         atomic_fetch_add_explicit(&s->spans, spans, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->bytes, (uint64_t)len, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
     } else {
         atomic_fetch_add_explicit(&s->failures, 1, memory_order_relaxed);
     }
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
     atomic_fetch_add_explicit(&s->decode_ns, thread_cpu_ns() - t0, memory_order_relaxed);
 #endif
-    return ok;
+    return status;
 }
 
 // Answers the call in one batch; its completion comes back to the poller with phase PHASE_REPLY.
-static int reply(poller *p, call_state *c, int ok) {
+static int reply(poller *p, call_state *c, grpc_status_code status, const char *details) {
+    int ok = status == GRPC_STATUS_OK;
     c->response = grpc_raw_byte_buffer_create(NULL, 0); // a 0-byte ExportTraceServiceResponse
-    c->details = ok ? grpc_empty_slice()
-                    : grpc_slice_from_static_string("request is not a valid ExportTraceServiceRequest");
+    c->status = status;
+    c->details = ok ? grpc_empty_slice() : grpc_slice_from_copied_string(details);
     memset(c->ops, 0, sizeof(c->ops));
     grpc_op *op = c->ops;
     op->op = GRPC_OP_SEND_INITIAL_METADATA;
     op->data.send_initial_metadata.count = 0;
     op++;
-    op->op = GRPC_OP_SEND_MESSAGE;
-    op->data.send_message.send_message = c->response;
-    op++;
+    if (ok) {
+        op->op = GRPC_OP_SEND_MESSAGE;
+        op->data.send_message.send_message = c->response;
+        op++;
+    }
     op->op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     op->data.send_status_from_server.trailing_metadata_count = 0;
-    op->data.send_status_from_server.status = ok ? GRPC_STATUS_OK : GRPC_STATUS_INVALID_ARGUMENT;
+    op->data.send_status_from_server.status = status;
     op->data.send_status_from_server.status_details = ok ? NULL : &c->details;
     op++;
     op->op = GRPC_OP_RECV_CLOSE_ON_SERVER;
@@ -314,15 +340,16 @@ static int reply(poller *p, call_state *c, int ok) {
 }
 
 static void handle_call(poller *p, call_state *c, int success) {
-    cgrpc_count_server *s = p->server;
+    cotlp_receiver *s = p->server;
     p->outstanding--;
     if (c->phase == PHASE_REQUEST && success) {
-        int ok = decode_and_count(p, c->payload);
+        char details[256] = "";
+        grpc_status_code status = decode_and_count(p, c->payload, details, sizeof(details));
         if (c->payload != NULL) {
             grpc_byte_buffer_destroy(c->payload);
             c->payload = NULL;
         }
-        if (reply(p, c, ok)) return; // c lives on until the reply completes
+        if (reply(p, c, status, details)) return; // c lives on until the reply completes
     }
     // The reply completed, the request failed (server shutting down), or the reply could not start.
     call_state_free(c);
@@ -331,7 +358,7 @@ static void handle_call(poller *p, call_state *c, int success) {
 
 static void *poller_main(void *arg) {
     poller *p = arg;
-    cgrpc_count_server *s = p->server;
+    cotlp_receiver *s = p->server;
     char name[16];
     snprintf(name, sizeof(name), "otlp-recv-%d", p->index);
     pthread_setname_np(pthread_self(), name);
@@ -348,7 +375,7 @@ static void *poller_main(void *arg) {
         grpc_event ev = grpc_completion_queue_next(p->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break; // not expected before stop's cq shutdown
         if (ev.type != GRPC_OP_COMPLETE) continue;
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
         uint64_t t0 = thread_cpu_ns();
 #endif
         if (*(int *)ev.tag == TAG_SHUTDOWN) {
@@ -356,14 +383,14 @@ static void *poller_main(void *arg) {
         } else {
             handle_call(p, ev.tag, ev.success);
         }
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
         atomic_fetch_add_explicit(&s->handler_ns, thread_cpu_ns() - t0, memory_order_relaxed);
 #endif
     }
     return NULL;
 }
 
-static void open_gate(cgrpc_count_server *s, int state) {
+static void open_gate(cotlp_receiver *s, int state) {
     pthread_mutex_lock(&s->gate_mutex);
     s->gate = state;
     pthread_cond_broadcast(&s->gate_cond);
@@ -371,7 +398,7 @@ static void open_gate(cgrpc_count_server *s, int state) {
 }
 
 // Frees everything once no thread runs and the server is destroyed (or never started).
-static void destroy_queues_and_free(cgrpc_count_server *s) {
+static void destroy_queues_and_free(cotlp_receiver *s) {
     for (int i = 0; i < s->threads; i++) {
         poller *p = &s->pollers[i];
         if (p->cq == NULL) continue;
@@ -391,13 +418,19 @@ static void destroy_queues_and_free(cgrpc_count_server *s) {
     grpc_shutdown();
 }
 
-cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, cgrpc_count_decoder decoder,
-                                             int *bound_port, char *error, size_t error_len) {
+cotlp_receiver *cotlp_receiver_start(const cotlp_receiver_options *options, int *bound_port, char *error,
+                                     size_t error_len) {
+    const char *address = options->address;
+    int threads = options->threads;
     if (threads < 1) {
         snprintf(error, error_len, "threads must be at least 1 (got %d)", threads);
         return NULL;
     }
-    cgrpc_count_server *s = calloc(1, sizeof(*s));
+    if (options->max_request_bytes < 1) {
+        snprintf(error, error_len, "the request size limit must be at least 1 byte (got %d)", options->max_request_bytes);
+        return NULL;
+    }
+    cotlp_receiver *s = calloc(1, sizeof(*s));
     poller *pollers = calloc((size_t)threads, sizeof(poller));
     if (s == NULL || pollers == NULL) {
         free(s);
@@ -407,7 +440,10 @@ cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, c
     }
     grpc_init();
     s->threads = threads;
-    s->decoder = decoder;
+    s->decoder = options->decoder;
+    s->handler = options->handler;
+    s->handler_context = options->handler_context;
+    s->max_request_bytes = (size_t)options->max_request_bytes;
     s->pollers = pollers;
     pthread_mutex_init(&s->gate_mutex, NULL);
     pthread_cond_init(&s->gate_cond, NULL);
@@ -415,7 +451,13 @@ cgrpc_count_server *cgrpc_count_server_start(const char *address, int threads, c
     grpc_arg args[2];
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-    args[0].value.integer = MAX_REQUEST_BYTES;
+    // gRPC itself refuses what is far over the limit (RESOURCE_EXHAUSTED, without the request ever
+    // reaching this file, so uncounted); up to twice the limit (at least 16 MiB more) the request is
+    // read and refused here, counted, with a message naming both sizes.
+    long long transport_limit = 2LL * options->max_request_bytes;
+    if (transport_limit < (long long)options->max_request_bytes + (16LL << 20)) transport_limit = (long long)options->max_request_bytes + (16LL << 20);
+    if (transport_limit > INT_MAX) transport_limit = INT_MAX;
+    args[0].value.integer = (int)transport_limit;
     args[1].type = GRPC_ARG_INTEGER; // so that a taken port is an error, not a shared listener
     args[1].key = (char *)GRPC_ARG_ALLOW_REUSEPORT;
     args[1].value.integer = 0;
@@ -474,20 +516,20 @@ static uint64_t load(const _Atomic uint64_t *counter) {
     return atomic_load_explicit((_Atomic uint64_t *)counter, memory_order_relaxed);
 }
 
-uint64_t cgrpc_count_server_spans(const cgrpc_count_server *s) { return load(&s->spans); }
-uint64_t cgrpc_count_server_requests(const cgrpc_count_server *s) { return load(&s->requests); }
-uint64_t cgrpc_count_server_failures(const cgrpc_count_server *s) { return load(&s->failures); }
-uint64_t cgrpc_count_server_bytes(const cgrpc_count_server *s) { return load(&s->bytes); }
+cotlp_receiver_counts cotlp_receiver_read_counts(const cotlp_receiver *s) {
+    cotlp_receiver_counts counts = {load(&s->spans), load(&s->requests), load(&s->failures), load(&s->bytes)};
+    return counts;
+}
 
-#ifdef CGRPC_COUNT_SERVER_PROFILE
+#ifdef COTLP_RECEIVER_PROFILE
 // Profiling builds only (not in the header): thread CPU ns spent decoding, and in all handlers.
-uint64_t cgrpc_count_server_profile_decode_ns(const cgrpc_count_server *s);
-uint64_t cgrpc_count_server_profile_handler_ns(const cgrpc_count_server *s);
-uint64_t cgrpc_count_server_profile_decode_ns(const cgrpc_count_server *s) { return load(&s->decode_ns); }
-uint64_t cgrpc_count_server_profile_handler_ns(const cgrpc_count_server *s) { return load(&s->handler_ns); }
+uint64_t cotlp_receiver_profile_decode_ns(const cotlp_receiver *s);
+uint64_t cotlp_receiver_profile_handler_ns(const cotlp_receiver *s);
+uint64_t cotlp_receiver_profile_decode_ns(const cotlp_receiver *s) { return load(&s->decode_ns); }
+uint64_t cotlp_receiver_profile_handler_ns(const cotlp_receiver *s) { return load(&s->handler_ns); }
 #endif
 
-void cgrpc_count_server_stop(cgrpc_count_server *s) {
+void cotlp_receiver_stop(cotlp_receiver *s, cotlp_receiver_counts *final_counts) {
     if (s == NULL) return;
     atomic_store_explicit(&s->stopping, 1, memory_order_relaxed);
     for (int i = 0; i < s->threads; i++)
@@ -495,6 +537,7 @@ void cgrpc_count_server_stop(cgrpc_count_server *s) {
     grpc_server_cancel_all_calls(s->server);
     // Each poller returns once its queue has delivered the shutdown tag and all our pending tags.
     for (int i = 0; i < s->threads; i++) pthread_join(s->pollers[i].thread, NULL);
+    if (final_counts != NULL) *final_counts = cotlp_receiver_read_counts(s);
     grpc_server_destroy(s->server);
     destroy_queues_and_free(s);
 }
