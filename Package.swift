@@ -77,7 +77,7 @@ let package = Package(
         // A development receiver (gRPC core's server) for mellea-trace, the benchmark and the tests:
         // its own targets, so that no user of the OTLPExport or MelleaTracing products builds it.
         .target(name: "COTLPReceiver", dependencies: ["CGRPC"]),
-        .target(name: "OTLPReceiver", dependencies: ["COTLPReceiver", "CGRPC"]),
+        .target(name: "OTLPReceiver", dependencies: ["COTLPReceiver", "CGRPC", "OTLPExport"]),
         .testTarget(name: "MelleaTraceCLITests", dependencies: ["OTLPReceiver", "OTLPExport", "MelleaTracing"]),
     ],
     swiftLanguageModes: [.v6]

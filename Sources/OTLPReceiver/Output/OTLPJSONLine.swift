@@ -1,4 +1,5 @@
 import Foundation
+import OTLPExport
 
 /// One span as one line of JSON in the OTLP/JSON encoding (the protobuf JSON mapping with OTLP's
 /// exceptions: lowerCamelCase keys, trace and span ids as hex, enums as integers, 64-bit integers
@@ -82,9 +83,9 @@ package enum OTLPJSONLine {
         var json = JSONObject()
         switch value {
         case .empty: break
-        case .string(let text): json.add("stringValue", quoted(text))
+        case .string(let text): json.add("stringValue", jsonStringLiteral(text))
         case .bool(let flag): json.add("boolValue", flag ? "true" : "false")
-        case .int(let number): json.add("intValue", quoted(String(number)))
+        case .int(let number): json.add("intValue", jsonStringLiteral(String(number)))
         case .double(let number): json.add("doubleValue", double(number))
         case .array(let values):
             var inner = JSONObject()
@@ -94,7 +95,7 @@ package enum OTLPJSONLine {
             var inner = JSONObject()
             inner.add("values", keyValues(values))
             json.add("kvlistValue", inner.text)
-        case .bytes(let data): json.add("bytesValue", quoted(Data(data).base64EncodedString()))
+        case .bytes(let data): json.add("bytesValue", jsonStringLiteral(Data(data).base64EncodedString()))
         }
         return json.text
     }
@@ -118,11 +119,11 @@ private struct JSONObject {
 
     mutating func add(_ key: String, _ json: String?) {
         guard let json else { return }
-        fields.append(quoted(key) + ":" + json)
+        fields.append(jsonStringLiteral(key) + ":" + json)
     }
 
     mutating func add(_ key: String, string: String) {
-        if !string.isEmpty { add(key, quoted(string)) }
+        if !string.isEmpty { add(key, jsonStringLiteral(string)) }
     }
 
     mutating func add(_ key: String, count: UInt32) {
@@ -130,26 +131,8 @@ private struct JSONObject {
     }
 
     mutating func add(_ key: String, uint64: UInt64) {
-        if uint64 != 0 { add(key, quoted(String(uint64))) }
+        if uint64 != 0 { add(key, jsonStringLiteral(String(uint64))) }
     }
 
     var text: String { "{" + fields.joined(separator: ",") + "}" }
-}
-
-/// `text` as a JSON string literal.
-private func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\r": result += "\\r"
-        case "\t": result += "\\t"
-        case _ where scalar.value < 0x20:
-            result += String(format: "\\u%04x", scalar.value)
-        default: result.unicodeScalars.append(scalar)
-        }
-    }
-    return result + "\""
 }

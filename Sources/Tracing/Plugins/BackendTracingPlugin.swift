@@ -89,7 +89,8 @@ public final class BackendTracingPlugin: Plugin {
     }
 
     public func generationPostCall(_ p: inout GenerationPostCallPayload) throws {
-        let eventContent = pendingEvents.withLock { $0.removeValue(forKey: p.generationID) }
+        // Only with content in events: otherwise no lock is taken at the end of every call.
+        let eventContent = content.inEvents ? pendingEvents.withLock { $0.removeValue(forKey: p.generationID) } : nil
         guard let span = spans.remove(p.generationID) else { return }
         let metadata = p.result.metadata
         if let id = metadata.responseID { span.setAttribute(N.GenAI.responseID, .string(id)) }
@@ -108,7 +109,8 @@ public final class BackendTracingPlugin: Plugin {
     }
 
     public func generationError(_ p: inout GenerationErrorPayload) throws {
-        let eventContent = pendingEvents.withLock { $0.removeValue(forKey: p.generationID) }
+        // Only with content in events: otherwise no lock is taken at the end of every call.
+        let eventContent = content.inEvents ? pendingEvents.withLock { $0.removeValue(forKey: p.generationID) } : nil
         guard let span = spans.remove(p.generationID) else { return }
         span.setAttribute(N.GenAI.responseFinishReasons, .stringArray(["error"]))
         if p.cancelled {

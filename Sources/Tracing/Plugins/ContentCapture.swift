@@ -1,4 +1,5 @@
 import Foundation
+import OTLPExport
 
 /// The single gate for prompt and response content: nothing is recorded unless the user opted in
 /// (`MELLEA_TRACES_CONTENT`, or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` set to `true`,
@@ -37,14 +38,14 @@ public struct ContentCapture: Sendable {
         if !result.text.isEmpty || result.toolCalls.isEmpty { parts.append(textPart(result.text)) }
         parts += result.toolCalls.map(toolCallPart)
         let reason = Self.finishReason(result.metadata.finishReasons.first, hasToolCalls: !result.toolCalls.isEmpty)
-        return "[{\"role\":\"assistant\",\"parts\":[\(parts.joined(separator: ","))],\"finish_reason\":\(json(reason))}]"
+        return "[{\"role\":\"assistant\",\"parts\":[\(parts.joined(separator: ","))],\"finish_reason\":\(jsonStringLiteral(reason))}]"
     }
 
     /// `gen_ai.tool.definitions` JSON.
     public func toolDefinitions(_ tools: [ToolDefinition]) -> String {
         "[" + tools.map { tool in
-            var fields = "{\"type\":\"function\",\"name\":\(json(tool.name))"
-            if !tool.description.isEmpty { fields += ",\"description\":\(json(clip(tool.description)))" }
+            var fields = "{\"type\":\"function\",\"name\":\(jsonStringLiteral(tool.name))"
+            if !tool.description.isEmpty { fields += ",\"description\":\(jsonStringLiteral(clip(tool.description)))" }
             if let schema = embeddableJSON(tool.parametersJSON) { fields += ",\"parameters\":\(schema)" }
             return fields + "}"
         }.joined(separator: ",") + "]"
@@ -66,19 +67,19 @@ public struct ContentCapture: Sendable {
     private func message(_ message: ChatMessage) -> String {
         var parts: [String] = []
         if message.role == "tool" {
-            parts.append("{\"type\":\"tool_call_response\",\"id\":\(json(message.toolCallID ?? "")),\"response\":\(json(clip(message.content)))}")
+            parts.append("{\"type\":\"tool_call_response\",\"id\":\(jsonStringLiteral(message.toolCallID ?? "")),\"response\":\(jsonStringLiteral(clip(message.content)))}")
         } else if !message.content.isEmpty || message.toolCalls.isEmpty {
             parts.append(textPart(message.content))
         }
         parts += message.toolCalls.map(toolCallPart)
-        return "{\"role\":\(json(message.role)),\"parts\":[\(parts.joined(separator: ","))]}"
+        return "{\"role\":\(jsonStringLiteral(message.role)),\"parts\":[\(parts.joined(separator: ","))]}"
     }
 
-    private func textPart(_ text: String) -> String { "{\"type\":\"text\",\"content\":\(json(clip(text)))}" }
+    private func textPart(_ text: String) -> String { "{\"type\":\"text\",\"content\":\(jsonStringLiteral(clip(text)))}" }
 
     private func toolCallPart(_ call: ToolCall) -> String {
-        let arguments = embeddableJSON(call.argumentsJSON) ?? json(clip(call.argumentsJSON))
-        return "{\"type\":\"tool_call\",\"id\":\(json(call.id)),\"name\":\(json(call.name)),\"arguments\":\(arguments)}"
+        let arguments = embeddableJSON(call.argumentsJSON) ?? jsonStringLiteral(clip(call.argumentsJSON))
+        return "{\"type\":\"tool_call\",\"id\":\(jsonStringLiteral(call.id)),\"name\":\(jsonStringLiteral(call.name)),\"arguments\":\(arguments)}"
     }
 
     /// `text` as is when it is valid JSON within ``maxLength``; `nil` otherwise (the caller writes it
@@ -92,24 +93,4 @@ public struct ContentCapture: Sendable {
     func clip(_ text: String) -> String {
         text.count > maxLength ? String(text.prefix(maxLength)) + "…" : text
     }
-}
-
-/// `text` as a JSON string literal.
-func json(_ text: String) -> String {
-    var out = "\""
-    out.reserveCapacity(text.utf8.count + 2)
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
